@@ -1,0 +1,56 @@
+// swift-tools-version:6.0
+// vtok: a discrete 1D image tokenizer codec. See README.md for the module map.
+import PackageDescription
+
+// Numeric kernels are hot loops over raw buffers; bounds checks there cost more than they catch
+// once the gradient checks pass, so release builds of the numeric modules drop them.
+let numericSettings: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "vtok",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "vtok", targets: ["vtok"]),
+        .library(name: "VTokImage", targets: ["VTokImage"]),
+        .library(name: "VTokContainer", targets: ["VTokContainer"]),
+        .library(name: "VTokNN", targets: ["VTokNN"]),
+        .library(name: "VTokEval", targets: ["VTokEval"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C libraries from the system (Debian: libpng-dev, libjpeg62-turbo-dev, zlib1g-dev,
+        // libopenblas-dev, libwebp-dev). `make deps` checks for them.
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
+        .systemLibrary(name: "CJPEG", path: "Sources/CJPEG"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
+        .systemLibrary(name: "CWebP", path: "Sources/CWebP"),
+        // libpng and libjpeg report errors by longjmp, which Swift frames must never be unwound by:
+        // a few C functions own the setjmp and hand back plain error codes.
+        .target(name: "CImageCodecs", dependencies: ["CPNG", "CJPEG"], path: "Sources/CImageCodecs"),
+
+        // Image I/O: PNG/JPEG in, PNG out, resampling and cropping.
+        .target(name: "VTokImage", dependencies: ["CImageCodecs", "CPNG", "CJPEG"]),
+        // The .vtok container: header, bit-packed prefix-major payload, truncation (spec/vtok.md).
+        .target(name: "VTokContainer", dependencies: ["CZlib"]),
+        // NN core: tensors, layers with explicit forward/backward, optimiser, weights files.
+        .target(name: "VTokNN", dependencies: ["COpenBLAS"], swiftSettings: numericSettings),
+        // Evaluation: metrics (PSNR, SSIM, MS-SSIM), classical codecs, the report.
+        .target(name: "VTokEval", dependencies: ["VTokImage", "CWebP", "CJPEG"], swiftSettings: numericSettings),
+        // The thin command-line front end.
+        .executableTarget(name: "vtok", dependencies: [
+            "VTokImage", "VTokContainer", "VTokNN", "VTokEval",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "VTokImageTests", dependencies: ["VTokImage", "CPNG", "CJPEG"]),
+        .testTarget(name: "VTokContainerTests", dependencies: ["VTokContainer"]),
+        .testTarget(name: "VTokNNTests", dependencies: ["VTokNN"]),
+        .testTarget(name: "VTokEvalTests", dependencies: ["VTokEval", "VTokImage"]),
+        .testTarget(name: "CLITests", dependencies: ["VTokContainer", "VTokImage"]),
+    ]
+)

@@ -1,0 +1,5 @@
+import XCTest
+
+final class VTokContainerTestsPlaceholder: XCTestCase {
+    func testPlaceholder() {}
+}

@@ -1,0 +1,5 @@
+import XCTest
+
+final class VTokEvalTestsPlaceholder: XCTestCase {
+    func testPlaceholder() {}
+}

@@ -1,0 +1,5 @@
+import XCTest
+
+final class VTokImageTestsPlaceholder: XCTestCase {
+    func testPlaceholder() {}
+}
