@@ -1,6 +1,23 @@
 import ArgumentParser
 
 struct VTok: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "vtok: a discrete 1D image tokenizer codec.")
+    static let configuration = CommandConfiguration(
+        commandName: "vtok",
+        abstract: "A discrete image tokenizer codec: images to short 1D token sequences, and back.",
+        discussion: """
+        A .vtok file holds an image as a sequence of discrete tokens ordered coarse to fine. Any prefix
+        of the sequence decodes, so cutting the file (vtok truncate, or even head -c) trades quality
+        for bytes.
+
+        Exit statuses:
+          0  success (warnings, such as a cut file decoded to its prefix, go to stderr)
+          1  usage error: unknown option, missing or conflicting arguments
+          2  bad input: an input file is unreadable, corrupt, unsupported or too large
+          3  an output could not be written
+          4  model problem: missing, malformed, or not the model a file was encoded with
+        """,
+        version: "0.1.0",
+        subcommands: [])
 }
-VTok.main()
+
+runMappingExitStatus(VTok.self)
