@@ -60,4 +60,4 @@ func runMappingExitStatus(_ root: ParsableCommand.Type) -> Never {
         writeStderr("vtok: error: \(error)\n")
         Foundation.exit(ExitStatus.badInput.rawValue)
     }
-    }
+}
