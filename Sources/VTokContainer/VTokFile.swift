@@ -90,7 +90,6 @@ public struct VTokFile: Equatable, Sendable {
         // Every allocation below is bounded by the bytes present: decodable tokens × bits ≤ 8 × payload bytes.
         let count = header.decodableTokens(payloadBytes: payload.count)
         var tokens = [[UInt32]](repeating: [], count: header.tileCount)
-        for tile in tokens.indices { tokens[tile].reserveCapacity(count) }
         var reader = BitReader(payload)
         for _ in 0..<count {
             for tile in tokens.indices { tokens[tile].append(reader.read(bitCount: header.layout.bitsPerToken)) }

@@ -26,10 +26,12 @@ final class RobustnessTests: XCTestCase {
     // Random headers that pass the magic, version and CRC checks reach every field check and the payload reader.
     func testRandomHeadersWithValidChecksumsNeverCrashTheParser() {
         var rng = SeededGenerator(seed: 22)
-        var accepted = 0
+        var (complete, cut) = (0, 0)
         for _ in 0..<3000 {
             var bytes = Array("VTK".utf8) + [1] + (4..<VTokHeader.size).map { _ in UInt8.random(in: 0...255, using: &rng) }
             // Bias the fields towards their valid ranges, or almost nothing gets past the first check.
+            bytes[5] = UInt8.random(in: 0...7, using: &rng) == 0 ? bytes[5] : 0
+            bytes[7] = UInt8.random(in: 0...7, using: &rng) == 0 ? bytes[7] : 0
             bytes[8] = UInt8.random(in: 0...3, using: &rng) == 0 ? 0 : bytes[8]
             bytes[9] = UInt8.random(in: 0...1, using: &rng)
             bytes[11] = 0
@@ -37,16 +39,26 @@ final class RobustnessTests: XCTestCase {
             bytes[13] = UInt8.random(in: 0...12, using: &rng)
             bytes[14] = UInt8.random(in: 0...7, using: &rng) == 0 ? 1 : 0
             bytes[15] = UInt8.random(in: 0...7, using: &rng) == 0 ? 4 : 0
-            bytes += (0..<Int.random(in: 0...200, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
-            if Bool.random(using: &rng) {  // a matching payload CRC lets complete payloads through
-                let crc = crc32(of: bytes[VTokHeader.size...])
-                for i in 0..<4 { bytes[20 + i] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(i))) }
+            // Half the payloads have exactly the declared length and a matching CRC, to reach the
+            // complete-file path; the others have a random length.
+            var payloadLength = Int.random(in: 0...200, using: &rng)
+            if let header = try? VTokHeader(parsing: withValidHeaderCRC(bytes)), Bool.random(using: &rng) {
+                payloadLength = min(header.payloadSize(forTokens: header.tokensPerTile), 5000)
             }
-            let candidate = withValidHeaderCRC(bytes)
-            if (try? VTokFile.parse(candidate)) != nil { accepted += 1 }
+            var payload = (0..<payloadLength).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            if payloadLength > 0, Bool.random(using: &rng) { payload[payloadLength - 1] = 0 }  // zero padding
+            let crc = crc32(of: payload[...])
+            for i in 0..<4 { bytes[20 + i] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(i))) }
+            let candidate = withValidHeaderCRC(bytes) + payload
+            switch (try? VTokFile.parse(candidate))?.warnings.isEmpty {
+            case true?: complete += 1
+            case false?: cut += 1
+            case nil: break
+            }
             assertParseIsConsistent(candidate)
         }
-        XCTAssertGreaterThan(accepted, 100, "the generator should reach the payload reader often")
+        XCTAssertGreaterThan(complete, 100, "the generator should often reach the complete-payload checks")
+        XCTAssertGreaterThan(cut, 100, "the generator should often reach the truncated-payload reader")
     }
 
     func testMutatedValidFilesNeverCrashTheParser() throws {
