@@ -15,11 +15,6 @@ public struct TokenLayout: Equatable, Hashable, Sendable, CustomStringConvertibl
 
     public var bitsPerToken: Int { groups * bitsPerGroup }
 
-    /// Whether the container can store this layout: at least one group of at least one bit, at most 32 bits.
-    public var isValid: Bool {
-        groups >= 1 && bitsPerGroup >= 1 && bitsPerToken <= TokenLayout.maxBitsPerToken
-    }
-
     /// The token id made of one index per group; each index must be below `2^bitsPerGroup`.
     public func tokenID(groupIndices: [Int]) -> UInt32 {
         precondition(groupIndices.count == groups, "TokenLayout: \(groupIndices.count) indices for \(groups) groups")

@@ -76,19 +76,19 @@ public struct VTokFile: Equatable, Sendable {
         let declaredPayloadSize = header.payloadSize(forTokens: header.tokensPerTile)
         guard payload.count <= declaredPayloadSize else { throw .trailingBytes(count: payload.count - declaredPayloadSize) }
 
+        let count = header.decodableTokens(payloadBytes: payload.count)
         var warnings: [VTokWarning] = []
         let isComplete = payload.count == declaredPayloadSize
         if isComplete {
             let computed = crc32(of: payload)
             guard computed == storedPayloadCRC else { throw .corruptPayload(stored: storedPayloadCRC, computed: computed) }
         } else {
-            warnings.append(.truncated(declaredTokens: header.tokensPerTile,
-                                       decodedTokens: header.decodableTokens(payloadBytes: payload.count),
+            warnings.append(.truncated(declaredTokens: header.tokensPerTile, decodedTokens: count,
                                        payloadBytes: payload.count, declaredPayloadBytes: declaredPayloadSize))
         }
 
-        // Every allocation below is bounded by the bytes present: decodable tokens × bits ≤ 8 × payload bytes.
-        let count = header.decodableTokens(payloadBytes: payload.count)
+        // Allocations are bounded by the bytes present (count × tiles × bits ≤ 8 × payload bytes), plus
+        // one empty array per tile (at most VTokHeader.maxTiles), whatever sizes the header declares.
         var tokens = [[UInt32]](repeating: [], count: header.tileCount)
         var reader = BitReader(payload)
         for _ in 0..<count {
@@ -118,6 +118,7 @@ public struct VTokFile: Equatable, Sendable {
     public static func truncate(_ bytes: [UInt8], maxBytes: Int) throws(VTokError) -> [UInt8] {
         guard maxBytes >= VTokHeader.size else { throw .byteBudgetBelowHeader(maxBytes: maxBytes) }
         let file = try parse(bytes).file
+        // offsets[0] is the header size, which fits: the index exists.
         let count = file.truncationOffsets().lastIndex { $0 <= maxBytes }!
         return try file.truncated(toTokens: count).serialized()
     }

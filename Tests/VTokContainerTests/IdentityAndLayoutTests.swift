@@ -32,14 +32,6 @@ final class IdentityAndLayoutTests: XCTestCase {
         XCTAssertEqual(widest.tokenID(groupIndices: [Int(UInt32.max)]), .max)
     }
 
-    func testLayoutValidity() {
-        XCTAssertTrue(TokenLayout(groups: 1, bitsPerGroup: 32).isValid)
-        XCTAssertTrue(TokenLayout(groups: 4, bitsPerGroup: 4).isValid)
-        XCTAssertFalse(TokenLayout(groups: 0, bitsPerGroup: 8).isValid)
-        XCTAssertFalse(TokenLayout(groups: 2, bitsPerGroup: 0).isValid)
-        XCTAssertFalse(TokenLayout(groups: 3, bitsPerGroup: 11).isValid)
-    }
-
     func testTileGrid() {
         XCTAssertTrue(TileLayout.single.tileGrid(width: 5000, height: 3) == (1, 1))
         XCTAssertTrue(TileLayout.tiled(side: 256).tileGrid(width: 256, height: 257) == (1, 2))
