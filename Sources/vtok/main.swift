@@ -17,7 +17,7 @@ struct VTok: ParsableCommand {
           4  model problem: missing, malformed, or not the model a file was encoded with
         """,
         version: "0.1.0",
-        subcommands: [])
+        subcommands: [Info.self, Truncate.self])
 }
 
 runMappingExitStatus(VTok.self)
