@@ -6,11 +6,9 @@ struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Describe a .vtok file: image, tiles, token layout, model, and where it can be cut.",
         discussion: """
-        Reads the header and checks the payload. A file cut short (a partial download) is described
-        with the tokens it still holds and a warning; a corrupt one is an error (exit status 2).
+        Reads the header and checks the payload. A file cut short (a partial download) is described with the tokens it still holds and a warning; a corrupt one is an error (exit status 2).
 
-        The truncation table lists, for every prefix length k, the size in bytes of the file cut to
-        k tokens per tile: `vtok truncate --tokens k` writes exactly that many bytes.
+        The truncation table lists, for every prefix length k, the size in bytes of the file cut to k tokens per tile: `vtok truncate --tokens k` writes exactly that many bytes.
 
         Examples:
           vtok info photo.vtok

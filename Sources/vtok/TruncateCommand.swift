@@ -5,10 +5,7 @@ struct Truncate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Keep only the first tokens of a .vtok file: a smaller file, a coarser image.",
         discussion: """
-        The result is byte for byte the file that `vtok encode --tokens K` would have written, so
-        truncating is as good as re-encoding and needs no model. Give either the number of tokens per
-        tile to keep or a byte budget (the most tokens whose file fits). The input may itself be a cut
-        file (a partial download): its complete tokens are kept, with a warning.
+        The result is byte for byte the file that `vtok encode --tokens K` would have written, so truncating is as good as re-encoding and needs no model. Give either the number of tokens per tile to keep or a byte budget (the most tokens whose file fits). The input may itself be a cut file (a partial download): its complete tokens are kept, with a warning.
 
         Examples:
           vtok truncate photo.vtok --tokens 8 -o photo-8.vtok
