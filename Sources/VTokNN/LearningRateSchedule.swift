@@ -15,12 +15,12 @@ public struct LearningRateSchedule: Codable, Equatable, Sendable {
 
     public func learningRate(at step: Int) -> Float {
         // (step + 1) rather than step: the first update already moves, and the last warm-up step is the peak.
-        if step < warmupSteps { return peak * Float(step + 1) / Float(warmupSteps) }
+        if step < warmupSteps { return peak * (Float(step + 1) / Float(warmupSteps)) }
         let decaySteps = totalSteps - warmupSteps
         guard step < totalSteps, decaySteps > 0 else { return floor }
         let progress = Double(step - warmupSteps) / Double(decaySteps)
         let cosine = 0.5 * (1 + cos(Double.pi * progress))
-        return Float(Double(floor) + Double(peak - floor) * cosine)
+        return Float(Double(floor) + (Double(peak) - Double(floor)) * cosine)
     }
 }
 
