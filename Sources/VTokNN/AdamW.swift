@@ -14,7 +14,8 @@ public final class AdamW {
         public var eps: Float
         public var weightDecay: Float
 
-        public init(beta1: Float = 0.9, beta2: Float = 0.95, eps: Float = 1e-8, weightDecay: Float = 0.1) {
+        /// The defaults are PyTorch's.
+        public init(beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8, weightDecay: Float = 0.01) {
             self.beta1 = beta1
             self.beta2 = beta2
             self.eps = eps
@@ -51,6 +52,8 @@ public final class AdamW {
                 parameter.grad.withUnsafeBufferPointer { grad in
                     firstMoments[index].withUnsafeMutableBufferPointer { m in
                         secondMoments[index].withUnsafeMutableBufferPointer { v in
+                            // Vectorises only with clang's -fno-math-errno: Float.squareRoot() is
+                            // C's sqrtf, which may set errno, and LLVM will not widen that call.
                             for i in 0..<value.count {
                                 let g = grad[i]
                                 m[i] = beta1 * m[i] + (1 - beta1) * g
