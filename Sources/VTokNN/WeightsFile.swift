@@ -123,7 +123,8 @@ public struct WeightsFile: Sendable {
 
     /// The file's bytes with every tensor stored as `dtype`.
     public func serialized(as dtype: TensorDType) throws -> [UInt8] {
-        let sorted = tensors.sorted { $0.name < $1.name }
+        // By UTF-8 bytes, as Rust orders strings; Swift's `<` on String compares normalised Unicode.
+        let sorted = tensors.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
         var fields: [String] = []
         if !metadata.isEmpty {
             let entries = metadata.sorted { $0.key < $1.key }.map { jsonString($0.key) + ":" + jsonString($0.value) }

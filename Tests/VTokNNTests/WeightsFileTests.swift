@@ -343,7 +343,6 @@ final class WeightsFileTests: XCTestCase {
             }
             if (try? WeightsFile(bytes: corrupted)) == nil { rejected += 1 }
         }
-        print("corrupted files rejected: \(rejected) of 5000")
         XCTAssertGreaterThan(rejected, 2500, "most corruptions of the header should be caught")
     }
 
