@@ -1,0 +1,112 @@
+import COpenBLAS
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Which OpenBLAS kernels run, and the fix for Debian's OpenBLAS 0.3.21 misdetecting recent CPUs:
+/// it falls back to generic kernels five times slower, and reads `OPENBLAS_CORETYPE` only when it
+/// loads, so a process that wants fast kernels must be started with the variable set.
+public enum BLASRuntime {
+    /// The kernel family OpenBLAS chose ("Prescott", "SkylakeX", "Haswell", "Zen", ...).
+    public static var corename: String {
+        guard let name = openblas_get_corename() else { return "unknown" }
+        return String(cString: name)
+    }
+
+    public static var threadCount: Int { Int(openblas_get_num_threads()) }
+
+    /// Kernel families that are only fallbacks on a CPU from the last decade.
+    static let genericCorenames: Set<String> = [
+        "prescott", "core2", "katmai", "coppermine", "northwood", "penryn", "dunnington", "nehalem",
+        "atom", "athlon", "opteron", "barcelona", "bobcat", "unknown", "",
+    ]
+
+    public static func isGeneric(corename: String) -> Bool {
+        genericCorenames.contains(corename.lowercased())
+    }
+
+    /// The `OPENBLAS_CORETYPE` a CPU with these /proc/cpuinfo flags should use, or nil when none
+    /// of the modern kernels applies.
+    public static func coretype(forCPUFlags flags: String) -> String? {
+        let set = Set(flags.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).map(String.init))
+        if set.isSuperset(of: ["avx512f", "avx512bw", "avx512vl"]) { return "SkylakeX" }
+        if set.contains("avx2") { return "Haswell" }
+        return nil
+    }
+
+    static let reexecMarker = "VTOK_BLAS_REEXECUTED"
+
+    /// Call first thing in `main`: when OpenBLAS picked generic kernels on a CPU that has AVX2 or
+    /// AVX-512, re-executes this program with `OPENBLAS_CORETYPE` set. Returns normally when nothing
+    /// needs fixing or when the re-execution fails (with a warning on stderr).
+    public static func ensureOptimizedKernels() {
+        guard getenv("OPENBLAS_CORETYPE") == nil, getenv(reexecMarker) == nil,
+              isGeneric(corename: corename),
+              let coretype = coretype(forCPUFlags: cpuFlags()) else { return }
+        setenv("OPENBLAS_CORETYPE", coretype, 1)
+        setenv(reexecMarker, "1", 1)
+        let arguments = CommandLine.arguments.map { strdup($0) } + [nil]
+        execv("/proc/self/exe", arguments)
+        // Only reached when execv failed.
+        let message = "vtok: warning: could not re-execute with OPENBLAS_CORETYPE=\(coretype) (errno \(errno)); "
+            + "matrix products use the slow generic '\(corename)' kernels\n"
+        _ = message.withCString { write(2, $0, strlen($0)) }
+    }
+
+    /// The `flags` line of /proc/cpuinfo's first processor; empty where there is none.
+    static func cpuFlags() -> String {
+        guard let file = fopen("/proc/cpuinfo", "r") else { return "" }
+        defer { fclose(file) }
+        var line: UnsafeMutablePointer<CChar>? = nil
+        var length = 0
+        defer { free(line) }
+        while getline(&line, &length, file) > 0 {
+            let text = String(cString: line!)
+            if text.hasPrefix("flags") { return text }
+        }
+        return ""
+    }
+
+    /// Measured SGEMM throughput on size×size×size with the current thread setting.
+    public static func sgemmGFLOPS(size: Int = 512, repetitions: Int = 5) -> Double {
+        sgemmGFLOPS(m: size, n: size, k: size, repetitions: repetitions)
+    }
+
+    public static func sgemmGFLOPS(m: Int, n: Int, k: Int, repetitions: Int) -> Double {
+        let a = Tensor(shape: [m, k]), b = Tensor(shape: [k, n]), c = Tensor(shape: [m, n])
+        a.fill(0.5); b.fill(0.25)
+        gemm(m: m, n: n, k: k, a: a.pointer, lda: k, b: b.pointer, ldb: n, c: c.pointer, ldc: n)
+        let start = monotonicSeconds()
+        for _ in 0..<repetitions {
+            gemm(m: m, n: n, k: k, a: a.pointer, lda: k, b: b.pointer, ldb: n, c: c.pointer, ldc: n)
+        }
+        let seconds = monotonicSeconds() - start
+        return 2.0 * Double(m * n * k * repetitions) / seconds / 1e9
+    }
+
+    /// Runs `body` with OpenBLAS on one thread, for code that calls BLAS from several threads of its
+    /// own (the per-head attention products): the pools would otherwise fight over the cores.
+    static func withSingleThreadedBLAS<R>(_ body: () -> R) -> R {
+        let previous = openblas_get_num_threads()
+        if previous == 1 { return body() }
+        openblas_set_num_threads(1)
+        defer { openblas_set_num_threads(previous) }
+        return body()
+    }
+}
+
+/// C = alpha·op(A)·op(B) + beta·C, row-major; op transposes when asked. Leading dimensions let a
+/// product read a head's columns straight out of a wider (T, 3C) buffer.
+@inline(__always)
+func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
+          a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+          beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+}
+
+func monotonicSeconds() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
+}

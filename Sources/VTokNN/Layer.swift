@@ -1,0 +1,76 @@
+/// A differentiable building block. `forward` caches what `backward` needs; `backward` takes the
+/// gradient of the loss with respect to the output, adds parameter gradients into
+/// `Parameter.grad`, and returns the gradient with respect to the input. Returned tensors belong
+/// to the layer (see `Tensor`), so a step allocates nothing once the buffers exist.
+public protocol Layer: AnyObject {
+    /// Every trainable parameter, with unique dotted names.
+    var parameters: [Parameter] { get }
+    func forward(_ x: Tensor) -> Tensor
+    func backward(_ dOut: Tensor) -> Tensor
+}
+
+/// Layers applied one after another.
+public final class Sequential: Layer {
+    public let layers: [Layer]
+
+    public init(_ layers: [Layer]) { self.layers = layers }
+
+    public var parameters: [Parameter] { layers.flatMap(\.parameters) }
+
+    public func forward(_ x: Tensor) -> Tensor {
+        layers.reduce(x) { $1.forward($0) }
+    }
+
+    public func backward(_ dOut: Tensor) -> Tensor {
+        layers.reversed().reduce(dOut) { $1.backward($0) }
+    }
+}
+
+/// y = x + inner(x): the residual stream of a transformer.
+public final class Residual: Layer {
+    public let inner: Layer
+    private var output: Tensor?
+    private var inputGradient: Tensor?
+
+    public init(_ inner: Layer) { self.inner = inner }
+
+    public var parameters: [Parameter] { inner.parameters }
+
+    public func forward(_ x: Tensor) -> Tensor {
+        let branch = inner.forward(x)
+        let y = Tensor.reuse(&output, shape: x.shape)
+        add(x, branch, into: y)
+        return y
+    }
+
+    public func backward(_ dOut: Tensor) -> Tensor {
+        let dBranch = inner.backward(dOut)
+        let dx = Tensor.reuse(&inputGradient, shape: dOut.shape)
+        add(dOut, dBranch, into: dx)
+        return dx
+    }
+}
+
+extension Parameter {
+    /// Raw access to values and gradients for the kernels; valid only inside `body`.
+    func withBuffers<R>(_ body: (UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> R) -> R {
+        value.withUnsafeBufferPointer { value in
+            grad.withUnsafeMutableBufferPointer { grad in body(value.baseAddress!, grad.baseAddress!) }
+        }
+    }
+
+    func withValues<R>(_ body: (UnsafePointer<Float>) -> R) -> R {
+        value.withUnsafeBufferPointer { body($0.baseAddress!) }
+    }
+
+    /// Values drawn from N(0, std²).
+    static func normal(name: String, shape: [Int], std: Float, decays: Bool, rng: inout SeededRandom) -> Parameter {
+        let count = shape.reduce(1, *)
+        let values = (0..<count).map { _ in rng.normal() * std }
+        return Parameter(name: name, shape: shape, value: values, decays: decays)
+    }
+
+    static func constant(name: String, shape: [Int], value: Float, decays: Bool) -> Parameter {
+        Parameter(name: name, shape: shape, value: [Float](repeating: value, count: shape.reduce(1, *)), decays: decays)
+    }
+}

@@ -1,5 +1,0 @@
-import XCTest
-
-final class VTokNNTestsPlaceholder: XCTestCase {
-    func testPlaceholder() {}
-}
