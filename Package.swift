@@ -18,6 +18,8 @@ let package = Package(
         .library(name: "VTokContainer", targets: ["VTokContainer"]),
         .library(name: "VTokNN", targets: ["VTokNN"]),
         .library(name: "VTokEval", targets: ["VTokEval"]),
+        .library(name: "VTokModel", targets: ["VTokModel"]),
+        .library(name: "VTokTraining", targets: ["VTokTraining"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -40,17 +42,25 @@ let package = Package(
         .target(name: "VTokContainer", dependencies: ["CZlib"]),
         // NN core: tensors, layers with explicit forward/backward, optimiser, weights files.
         .target(name: "VTokNN", dependencies: ["COpenBLAS"], swiftSettings: numericSettings),
+        // The tokenizer: 1D register tokens, group-wise lookup-free quantization, tail-drop decoding.
+        .target(name: "VTokModel", dependencies: ["VTokNN", "VTokImage", "VTokContainer"],
+                swiftSettings: numericSettings),
+        // Training: data pipeline, length sampling, the loop, checkpoints and exact resume.
+        .target(name: "VTokTraining", dependencies: ["VTokModel", "VTokNN", "VTokImage"],
+                swiftSettings: numericSettings),
         // Evaluation: metrics (PSNR, SSIM, MS-SSIM), classical codecs, the report.
         .target(name: "VTokEval", dependencies: ["VTokImage", "CWebP", "CJPEG"], swiftSettings: numericSettings),
         // The thin command-line front end.
         .executableTarget(name: "vtok", dependencies: [
-            "VTokImage", "VTokContainer", "VTokNN", "VTokEval",
+            "VTokImage", "VTokContainer", "VTokNN", "VTokEval", "VTokModel", "VTokTraining",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "VTokImageTests", dependencies: ["VTokImage", "CPNG", "CJPEG"]),
         .testTarget(name: "VTokContainerTests", dependencies: ["VTokContainer"]),
         .testTarget(name: "VTokNNTests", dependencies: ["VTokNN"]),
+        .testTarget(name: "VTokModelTests", dependencies: ["VTokModel", "VTokNN", "VTokImage", "VTokContainer"]),
+        .testTarget(name: "VTokTrainingTests", dependencies: ["VTokTraining", "VTokModel", "VTokNN", "VTokImage"]),
         .testTarget(name: "VTokEvalTests", dependencies: ["VTokEval", "VTokImage"]),
         .testTarget(name: "CLITests", dependencies: ["VTokContainer", "VTokImage"]),
     ]

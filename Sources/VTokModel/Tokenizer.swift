@@ -1,0 +1,227 @@
+import Foundation
+import VTokNN
+
+/// The tokenizer network: a 1D-token autoencoder in the FlexTok / One-D-Piece / WeTok family.
+///
+/// Encoder: the working-resolution image is cut into patches, embedded, and followed by K learned
+/// register tokens; transformer blocks run with FlexTok's mask (patches see patches, register i sees
+/// every patch and registers ≤ i), so the first k registers never depend on later ones. Each
+/// register is projected to `groups × bitsPerGroup` latents and sign-quantized (`GroupedLFQ`).
+///
+/// Decoder: the first k quantized tokens (the rest replaced by a learned mask token), followed by
+/// one learned query per patch position, go through full-attention blocks; the queries become
+/// patches of the image. Optionally, the bits of the first tokens also feed a linear map straight
+/// to pixels, added to the output.
+///
+/// Images here are (B, 3, R, R) tensors at the working resolution R with values in [0, 1].
+public final class Tokenizer {
+    public let config: TokenizerConfig
+
+    private let encoder: Sequential
+    private let encoderRegisters: AppendLearnedRows
+    private let encoderBlocks: [TransformerBlock]
+    private let encoderRegisterSlice: SliceRows
+    private let quantizer: GroupedLFQ
+    private let decoder: Sequential
+    private let decoderMask: MaskEmbedding
+    private let linearPath: Linear?
+    private let loss = ReconstructionLoss(.meanSquaredError)
+
+    private var normalizedInput: Tensor?
+    private var prediction: Tensor?
+    private var linearPathInput: Tensor?
+    private var keptLengths: [Int] = []
+
+    public let parameters: [Parameter]
+
+    public init(config: TokenizerConfig) throws(TokenizerError) {
+        try config.validate()
+        self.config = config
+        var rng = SeededRandom(seed: config.seed)
+        let width = config.width, patches = config.patchCount, registers = config.maxTokens
+        let patchLayout = PatchLayout(channels: 3, height: config.workingResolution, width: config.workingResolution,
+                                      patchSize: config.patchSize)
+
+        encoderRegisters = AppendLearnedRows(name: "encoder.registers", rows: registers, width: width, rng: &rng)
+        encoderBlocks = (0..<config.encoderLayers).map { i in
+            TransformerBlock(name: "encoder.block\(i)", width: width, heads: config.heads, mlpRatio: config.mlpRatio,
+                             mask: .causalWithin(patches..<patches + registers), rng: &rng)
+        }
+        encoderRegisterSlice = SliceRows(patches..<patches + registers)
+        encoder = Sequential([
+            Patchify(patchLayout),
+            Linear(name: "encoder.patch_embed", inputs: config.patchValues, outputs: width, rng: &rng),
+            PositionEmbedding(name: "encoder.patch_position", length: patches, width: width, rng: &rng),
+            encoderRegisters,
+        ] + encoderBlocks + [
+            encoderRegisterSlice,
+            LayerNorm(name: "encoder.norm", width: width),
+            Linear(name: "encoder.to_latent", inputs: width, outputs: config.bitsPerToken, rng: &rng),
+        ])
+
+        quantizer = GroupedLFQ(groups: config.groups, bitsPerGroup: config.bitsPerGroup,
+                               temperature: config.entropyTemperature)
+
+        decoderMask = MaskEmbedding(name: "decoder.mask_token", width: width, rng: &rng)
+        let decoderBlocks = (0..<config.decoderLayers).map { i in
+            TransformerBlock(name: "decoder.block\(i)", width: width, heads: config.heads, mlpRatio: config.mlpRatio,
+                             rng: &rng)
+        }
+        decoder = Sequential([
+            Linear(name: "decoder.token_embed", inputs: config.bitsPerToken, outputs: width, rng: &rng),
+            decoderMask,
+            PositionEmbedding(name: "decoder.token_position", length: registers, width: width, rng: &rng),
+            AppendLearnedRows(name: "decoder.queries", rows: patches, width: width, rng: &rng),
+        ] + decoderBlocks + [
+            SliceRows(registers..<registers + patches),
+            LayerNorm(name: "decoder.norm", width: width),
+            Linear(name: "decoder.to_patch", inputs: width, outputs: config.patchValues, rng: &rng),
+            Unpatchify(patchLayout),
+        ])
+
+        if config.linearPathTokens > 0 {
+            let inputs = config.linearPathTokens * config.bitsPerToken
+            linearPath = Linear(name: "decoder.linear_path", inputs: inputs, outputs: 3 * config.workingResolution * config.workingResolution,
+                                bias: false, weightStd: 0.1 / Float(inputs).squareRoot(), rng: &rng)
+        } else {
+            linearPath = nil
+        }
+        parameters = encoder.parameters + decoder.parameters + (linearPath?.parameters ?? [])
+    }
+
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
+
+    // MARK: Training
+
+    /// What one step measured. `reconstruction` is the mean squared error per pixel and channel on
+    /// the [0, 1] scale (PSNR = −10·log10 of it), `perSample` the same per image.
+    public struct Losses: Sendable {
+        public var total: Float
+        public var reconstruction: Float
+        public var perSample: [Float]
+        public var entropy: Float
+        public var rowEntropy: Float
+        public var codeEntropy: Float
+        public var commitment: Float
+    }
+
+    /// Forward and backward on a batch, sample b decoded from its first `keptLengths[b]` tokens.
+    /// Gradients are added into `parameters` (the caller zeroes them and steps the optimiser).
+    @discardableResult
+    public func trainingStep(images: Tensor, keptLengths: [Int]) -> Losses {
+        let output = forward(images: images, keptLengths: keptLengths)
+        let reconstruction = loss.forward(output, normalizedInput!)
+        let dOutput = loss.backward()
+        let dQuantized = decoder.backward(dOutput)
+        if let linearPath {
+            let dPath = linearPath.backward(dOutput.reshaped([dOutput.shape[0], dOutput.count / dOutput.shape[0]]))
+            scatterLinearPathGradient(dPath, into: dQuantized)
+        }
+        let dLatents = quantizer.backward(dQuantized, entropyWeight: config.entropyWeight,
+                                          commitmentWeight: config.commitmentWeight)
+        _ = encoder.backward(dLatents)
+        // The model works on [-1, 1] images: MSE there is 4× the MSE on [0, 1].
+        return Losses(total: reconstruction + config.entropyWeight * quantizer.entropyLoss
+                          + config.commitmentWeight * quantizer.commitmentLoss,
+                      reconstruction: reconstruction / 4, perSample: loss.perSample.map { $0 / 4 },
+                      entropy: quantizer.entropyLoss, rowEntropy: quantizer.rowEntropy,
+                      codeEntropy: quantizer.codeEntropy, commitment: quantizer.commitmentLoss)
+    }
+
+    /// The images decoded from their first `keptLengths[b]` tokens, values in [0, 1] (not clamped).
+    public func reconstruct(images: Tensor, keptLengths: [Int]) -> [Float] {
+        let output = forward(images: images, keptLengths: keptLengths)
+        return output.values.map { $0 * 0.5 + 0.5 }
+    }
+
+    private func forward(images: Tensor, keptLengths: [Int]) -> Tensor {
+        let batch = images.shape[0]
+        precondition(images.shape == [batch, 3, config.workingResolution, config.workingResolution],
+                      "Tokenizer: images \(images.shape), expects [B, 3, \(config.workingResolution), \(config.workingResolution)]")
+        precondition(keptLengths.count == batch && keptLengths.allSatisfy { (0...config.maxTokens).contains($0) },
+                     "Tokenizer: kept lengths \(keptLengths) for batch \(batch), K = \(config.maxTokens)")
+        let input = Tensor.reuse(&normalizedInput, shape: images.shape)
+        for i in 0..<images.count { input[i] = images[i] * 2 - 1 }
+        let latents = encoder.forward(input)
+        let quantized = quantizer.forward(latents)
+        return decode(quantized: quantized, keptLengths: keptLengths)
+    }
+
+    /// The decoder's output in [-1, 1] units, with the linear path added.
+    private func decode(quantized: Tensor, keptLengths: [Int]) -> Tensor {
+        self.keptLengths = keptLengths
+        decoderMask.keptLengths = keptLengths
+        let decoded = decoder.forward(quantized)
+        let output = Tensor.reuse(&prediction, shape: decoded.shape)
+        output.copy(from: decoded)
+        if let linearPath {
+            let path = linearPath.forward(gatherLinearPathInput(quantized))
+            for i in 0..<output.count { output[i] += path[i] }
+        }
+        return output
+    }
+
+    /// (B, S·D): the bits of each sample's first S tokens, zero where a token was dropped.
+    private func gatherLinearPathInput(_ quantized: Tensor) -> Tensor {
+        let batch = quantized.shape[0], bits = config.bitsPerToken, span = config.linearPathTokens * bits
+        let input = Tensor.reuse(&linearPathInput, shape: [batch, span])
+        for b in 0..<batch {
+            let kept = min(keptLengths[b], config.linearPathTokens) * bits
+            let source = quantized.pointer + b * config.maxTokens * bits
+            (input.pointer + b * span).update(from: source, count: kept)
+            (input.pointer + b * span + kept).update(repeating: 0, count: span - kept)
+        }
+        return input
+    }
+
+    private func scatterLinearPathGradient(_ dPath: Tensor, into dQuantized: Tensor) {
+        let batch = dQuantized.shape[0], bits = config.bitsPerToken, span = config.linearPathTokens * bits
+        for b in 0..<batch {
+            let kept = min(keptLengths[b], config.linearPathTokens) * bits
+            let target = dQuantized.pointer + b * config.maxTokens * bits
+            for i in 0..<kept { target[i] += dPath[b * span + i] }
+        }
+    }
+
+    // MARK: Inference
+
+    /// Continuous latents of the first `registers` tokens, (B, registers, bitsPerToken). Running with
+    /// fewer registers gives the same first rows: the causal order among registers.
+    public func latents(images: Tensor, registers: Int? = nil) -> Tensor {
+        let count = registers ?? config.maxTokens
+        precondition((1...config.maxTokens).contains(count), "Tokenizer: \(count) registers of \(config.maxTokens)")
+        let patches = config.patchCount
+        encoderRegisters.activeRows = count
+        encoderRegisterSlice.range = patches..<patches + count
+        for block in encoderBlocks { block.attention.core.mask = .causalWithin(patches..<patches + count) }
+        defer {
+            encoderRegisters.activeRows = config.maxTokens
+            encoderRegisterSlice.range = patches..<patches + config.maxTokens
+            for block in encoderBlocks { block.attention.core.mask = .causalWithin(patches..<patches + config.maxTokens) }
+        }
+        let input = Tensor.reuse(&normalizedInput, shape: images.shape)
+        for i in 0..<images.count { input[i] = images[i] * 2 - 1 }
+        return encoder.forward(input)
+    }
+
+    /// All K token ids of every image.
+    public func tokens(images: Tensor) -> [[UInt32]] {
+        let latents = latents(images: images)
+        let bits = config.bitsPerToken, perImage = config.maxTokens * bits
+        return (0..<images.shape[0]).map { b in
+            GroupedLFQ.tokenIDs(signs: latents.pointer + b * perImage, rows: config.maxTokens, bitsPerToken: bits)
+        }
+    }
+
+    /// Images decoded from token prefixes (each sample's own length, 0...K), values in [0, 1].
+    public func images(tokens: [[UInt32]]) -> [Float] {
+        let bits = config.bitsPerToken, perImage = config.maxTokens * bits
+        let quantized = Tensor(shape: [tokens.count, config.maxTokens, bits])
+        for (b, ids) in tokens.enumerated() {
+            precondition(ids.count <= config.maxTokens, "Tokenizer: \(ids.count) tokens, K = \(config.maxTokens)")
+            GroupedLFQ.signs(of: ids, bitsPerToken: bits, into: quantized.pointer + b * perImage)
+        }
+        let output = decode(quantized: quantized, keptLengths: tokens.map(\.count))
+        return output.values.map { $0 * 0.5 + 0.5 }
+    }
+}

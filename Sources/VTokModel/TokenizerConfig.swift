@@ -1,0 +1,73 @@
+/// Every hyperparameter of a tokenizer's architecture and losses. Stored as JSON in the weights
+/// file's metadata (`vtok.config`), so a weights file is self-describing.
+public struct TokenizerConfig: Codable, Equatable, Sendable {
+    /// Images (or tiles) are fitted to this square: the tokenizer's native resolution.
+    public var resolution = 256
+    /// The square the transformer reads and writes: the native image area-averaged by
+    /// `resolution / workingResolution`, and upscaled back after decoding. The cheap stem that
+    /// keeps the expensive layers on few positions.
+    public var workingResolution = 64
+    /// Patch side at the working resolution: (workingResolution / patchSize)² patch positions.
+    public var patchSize = 8
+    public var width = 256
+    public var heads = 4
+    public var encoderLayers = 4
+    public var decoderLayers = 4
+    public var mlpRatio = 4
+    /// K: register tokens per image (or tile); every prefix 1...K decodes.
+    public var maxTokens = 256
+    /// Group-wise lookup-free quantization: a token is `groups` groups of `bitsPerGroup` sign bits.
+    public var groups = 2
+    public var bitsPerGroup = 6
+    /// The first tokens also feed a linear decoder path straight to pixels (0 disables it): a path
+    /// that learns fast, PCA-like, while the transformer learns what it misses.
+    public var linearPathTokens = 32
+    /// Weight of the per-group entropy loss (mean per-sample entropy minus batch-code entropy).
+    public var entropyWeight: Float = 0.01
+    /// Temperature of the soft code assignments in the entropy loss.
+    public var entropyTemperature: Float = 1
+    /// Weight of the commitment loss pulling latents toward their signs.
+    public var commitmentWeight: Float = 0.01
+    /// Initialisation seed.
+    public var seed: UInt64 = 1
+
+    public init() {}
+
+    public var bitsPerToken: Int { groups * bitsPerGroup }
+    public var patchGrid: Int { workingResolution / patchSize }
+    public var patchCount: Int { patchGrid * patchGrid }
+    public var patchValues: Int { 3 * patchSize * patchSize }
+
+    /// Checks the combinations the model cannot build, with a message naming the field.
+    public func validate() throws(TokenizerError) {
+        func require(_ condition: Bool, _ message: String) throws(TokenizerError) {
+            if !condition { throw .invalidConfig(message) }
+        }
+        try require(resolution > 0 && workingResolution > 0 && resolution % workingResolution == 0,
+                    "resolution \(resolution) must be a multiple of workingResolution \(workingResolution)")
+        try require(patchSize > 0 && workingResolution % patchSize == 0,
+                    "workingResolution \(workingResolution) must be a multiple of patchSize \(patchSize)")
+        try require(width > 0 && heads > 0 && width % heads == 0, "width \(width) must be a multiple of heads \(heads)")
+        try require(encoderLayers >= 1 && decoderLayers >= 1, "encoderLayers and decoderLayers must be at least 1")
+        try require(maxTokens >= 1 && maxTokens <= 4096, "maxTokens \(maxTokens) must be in 1...4096")
+        try require(groups >= 1 && bitsPerGroup >= 1 && bitsPerGroup <= 12 && bitsPerToken <= 32,
+                    "groups \(groups) x bitsPerGroup \(bitsPerGroup): bitsPerGroup must be 1...12 and the token at most 32 bits")
+        try require(linearPathTokens >= 0 && linearPathTokens <= maxTokens,
+                    "linearPathTokens \(linearPathTokens) must be in 0...maxTokens")
+        try require(entropyTemperature > 0, "entropyTemperature must be positive")
+    }
+}
+
+public enum TokenizerError: Error, Equatable, CustomStringConvertible {
+    case invalidConfig(String)
+    case invalidWeights(String)
+    case invalidTokens(String)
+
+    public var description: String {
+        switch self {
+        case .invalidConfig(let message): return "invalid tokenizer config: \(message)"
+        case .invalidWeights(let message): return "invalid model weights: \(message)"
+        case .invalidTokens(let message): return "invalid tokens: \(message)"
+        }
+    }
+}

@@ -1,0 +1,5 @@
+import XCTest
+
+final class VTokModelTestsPlaceholder: XCTestCase {
+    func testPlaceholder() {}
+}

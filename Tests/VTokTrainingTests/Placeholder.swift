@@ -1,0 +1,5 @@
+import XCTest
+
+final class VTokTrainingTestsPlaceholder: XCTestCase {
+    func testPlaceholder() {}
+}
