@@ -1,4 +1,8 @@
 import CImageCodecs
+// CImageCodecs includes png.h and jpeglib.h as plain headers, which link nothing; importing the
+// system-library modules here is what adds -lpng and -ljpeg to every product using VTokImage.
+import CJPEG
+import CPNG
 
 /// PNG through libpng. Decoding accepts every PNG flavour; encoding writes 8-bit RGB.
 public enum PNGCodec {
