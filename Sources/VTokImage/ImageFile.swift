@@ -45,17 +45,18 @@ public enum ImageFile {
     }
 
     private static func readFile(path: String, limits: ImageLimits) throws -> Data {
+        var status = stat()
+        guard stat(path, &status) == 0 else {
+            throw ImageError.fileUnreadable(path: path, reason: String(cString: strerror(errno)))
+        }
+        guard status.st_mode & S_IFMT == S_IFREG else {
+            throw ImageError.fileUnreadable(path: path, reason: "not a regular file")
+        }
+        guard status.st_size <= limits.maxFileBytes else {
+            throw ImageError.fileTooLarge(path: path, bytes: Int(status.st_size), maxFileBytes: limits.maxFileBytes)
+        }
         do {
-            let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
-            defer { try? handle.close() }
-            let size = try handle.seekToEnd()
-            guard size <= UInt64(limits.maxFileBytes) else {
-                throw ImageError.fileTooLarge(path: path, bytes: Int(size), maxFileBytes: limits.maxFileBytes)
-            }
-            try handle.seek(toOffset: 0)
-            return try handle.readToEnd() ?? Data()
-        } catch let error as ImageError {
-            throw error
+            return try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
             throw ImageError.fileUnreadable(path: path, reason: error.localizedDescription)
         }
