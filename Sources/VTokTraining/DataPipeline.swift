@@ -1,0 +1,260 @@
+import Dispatch
+import Foundation
+import VTokImage
+import VTokNN
+
+// MARK: Loading
+
+/// Image files found under a directory, and decoding them.
+public enum ImageDirectory {
+    /// File name extensions taken for images (case-insensitive); other files are ignored. The format
+    /// itself is recognised from the file's bytes.
+    public static let imageExtensions: Set<String> = ["png", "jpg", "jpeg", "jpe", "jfif"]
+
+    /// Paths of the image files under `directory` and its subdirectories, hidden ones excluded,
+    /// sorted by path so that "the first N" is well defined.
+    public static func imagePaths(in directory: String) throws(TrainingError) -> [String] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw .noImages("\(directory) is not a directory")
+        }
+        let root = URL(fileURLWithPath: directory)
+        guard let enumerator = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey],
+                                                              options: [.skipsHiddenFiles]) else {
+            throw .noImages("cannot list \(directory)")
+        }
+        var paths: [String] = []
+        for case let url as URL in enumerator where imageExtensions.contains(url.pathExtension.lowercased()) {
+            if (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true { paths.append(url.path) }
+        }
+        return paths.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    }
+
+    /// Decodes the images under `directory` (both cores), skipping unreadable files with a warning.
+    /// Images whose shorter side exceeds `maxShorterSide` (0: no limit) are area-downscaled to it.
+    /// At most `limit` images are returned (the first by path); throws when none is readable.
+    public static func load(directory: String, maxShorterSide: Int = 0, limit: Int? = nil,
+                            warn: (String) -> Void) throws(TrainingError) -> [(path: String, image: RGBImage)] {
+        let paths = try imagePaths(in: directory)
+        guard !paths.isEmpty else {
+            throw .noImages("no image files (\(imageExtensions.sorted().joined(separator: ", "))) under \(directory)")
+        }
+        var loaded: [(path: String, image: RGBImage)] = []
+        var start = 0
+        // In slices, so that a limit of 16 does not decode a million files.
+        while start < paths.count && loaded.count < (limit ?? .max) {
+            let wanted = limit.map { $0 - loaded.count } ?? paths.count
+            let slice = Array(paths[start..<min(paths.count, start + max(wanted, 64))])
+            start += slice.count
+            let results = decode(slice, maxShorterSide: maxShorterSide)
+            for (path, result) in zip(slice, results) {
+                switch result {
+                case .success(let image):
+                    if loaded.count < (limit ?? .max) { loaded.append((path, image)) }
+                case .failure(let error):
+                    warn("skipping \(path): \(error)")
+                }
+            }
+        }
+        guard !loaded.isEmpty else { throw .noImages("none of the \(paths.count) image files under \(directory) could be read") }
+        return loaded
+    }
+
+    private static func decode(_ paths: [String], maxShorterSide: Int) -> [Result<RGBImage, Error>] {
+        let results = ResultSlots(count: paths.count)
+        DispatchQueue.concurrentPerform(iterations: paths.count) { index in
+            results.set(index, Result {
+                let image = try ImageFile.load(path: paths[index])
+                if maxShorterSide > 0 && min(image.width, image.height) > maxShorterSide {
+                    return image.resizedShorterSide(to: maxShorterSide, filter: .area)
+                }
+                return image
+            })
+        }
+        return results.values
+    }
+}
+
+/// One slot per index, written by `concurrentPerform` workers that never share an index.
+private final class ResultSlots: @unchecked Sendable {
+    private var slots: [Result<RGBImage, Error>?]
+    private let lock = NSLock()
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    func set(_ index: Int, _ value: Result<RGBImage, Error>) {
+        lock.lock()
+        slots[index] = value
+        lock.unlock()
+    }
+    var values: [Result<RGBImage, Error>] { slots.map { $0! } }
+}
+
+// MARK: Augmentation
+
+/// Where one training sample comes from: a square window of one image, maybe mirrored.
+public struct CropSpec: Equatable, Sendable {
+    public var x: Int
+    public var y: Int
+    public var side: Int
+    public var flipped: Bool
+}
+
+/// Turns the decoded training images into batches: epoch-shuffled order, random square crops,
+/// flips, kept lengths, all drawn from one `SeededRandom` the caller checkpoints.
+public final class TrainingData {
+    public let images: [RGBImage]
+    public let resolution: Int
+    public let minCropFraction: Float
+    public let horizontalFlip: Bool
+    public let lengths: LengthSampler
+    /// Seed of the per-epoch permutations (they depend on the seed and the epoch only, so the order
+    /// needs no state beyond the count of samples drawn).
+    public let orderSeed: UInt64
+    private var cachedEpoch = -1
+    private var cachedOrder: [Int] = []
+    private var rowScratch: [Float] = []
+
+    public init(images: [RGBImage], config: TrainingConfig) {
+        precondition(!images.isEmpty, "TrainingData: no images")
+        self.images = images
+        resolution = config.model.workingResolution
+        minCropFraction = config.minCropFraction
+        horizontalFlip = config.horizontalFlip
+        lengths = LengthSampler(maxTokens: config.model.maxTokens, uniformFraction: config.uniformLengthFraction)
+        orderSeed = config.seed
+    }
+
+    /// The image index of the `sample`-th sample of the run (counting from 0): each epoch visits
+    /// every image once, in an order shuffled per epoch.
+    public func imageIndex(ofSample sample: Int) -> Int {
+        let epoch = sample / images.count
+        if epoch != cachedEpoch {
+            var rng = SeededRandom(seed: orderSeed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(epoch) &+ 0x5EED)
+            cachedOrder = Array(0..<images.count)
+            cachedOrder.shuffle(using: &rng)
+            cachedEpoch = epoch
+        }
+        return cachedOrder[sample % images.count]
+    }
+
+    /// A random square window with side in [minCropFraction, 1] of the shorter side, and a coin flip.
+    public func randomCrop(width: Int, height: Int, using rng: inout SeededRandom) -> CropSpec {
+        let shorter = min(width, height)
+        let fraction = minCropFraction + (1 - minCropFraction) * rng.uniform()
+        let side = min(shorter, max(1, Int((fraction * Float(shorter)).rounded())))
+        let x = rng.int(in: 0...(width - side))
+        let y = rng.int(in: 0...(height - side))
+        let flipped = rng.uniform() < 0.5 && horizontalFlip
+        return CropSpec(x: x, y: y, side: side, flipped: flipped)
+    }
+
+    /// Fills `batch` (B, 3, R, R) with samples `firstSample ..< firstSample + B` and returns their
+    /// kept lengths. Draws from `rng` in a fixed order, so equal states give equal batches.
+    public func fillBatch(_ batch: Tensor, firstSample: Int, rng: inout SeededRandom) -> [Int] {
+        let count = batch.shape[0], r = resolution
+        precondition(batch.shape == [count, 3, r, r], "fillBatch: batch \(batch.shape), working resolution \(r)")
+        var kept: [Int] = []
+        kept.reserveCapacity(count)
+        for b in 0..<count {
+            let image = images[imageIndex(ofSample: firstSample + b)]
+            let crop = randomCrop(width: image.width, height: image.height, using: &rng)
+            kept.append(lengths.sample(using: &rng))
+            AreaResampler.resample(image, crop: crop, to: r, into: batch.pointer + b * 3 * r * r, scratch: &rowScratch)
+        }
+        return kept
+    }
+}
+
+// MARK: Resampling
+
+/// Exact area averaging of a square crop to an R×R planar float image: every output pixel is the
+/// mean of the source area it covers, source pixels that straddle a boundary counted by the
+/// fraction they overlap. (`RGBImage.resized(filter: .area)` is exact only for integer factors: it
+/// gives each source pixel wholly to the output pixel its centre falls in, as PIL's box filter does.)
+public enum AreaResampler {
+    /// Per output index: the first source index and the weights of the source pixels it covers.
+    struct Weights {
+        var starts: [Int]
+        var counts: [Int]
+        var stride: Int
+        var values: [Float]
+    }
+
+    /// Weights mapping `sourceLength` samples to `outputLength`, mirrored if `reversed`.
+    static func weights(sourceLength: Int, outputLength: Int, reversed: Bool) -> Weights {
+        let scale = Double(sourceLength) / Double(outputLength)
+        let stride = Int(scale.rounded(.up)) + 2
+        var starts = [Int](repeating: 0, count: outputLength)
+        var counts = [Int](repeating: 0, count: outputLength)
+        var values = [Float](repeating: 0, count: outputLength * stride)
+        for i in 0..<outputLength {
+            let footprint = reversed ? outputLength - 1 - i : i
+            let low = Double(footprint) * scale, high = Double(footprint + 1) * scale
+            let first = Int(low.rounded(.down)), end = min(sourceLength, Int(high.rounded(.up)))
+            starts[i] = first
+            counts[i] = end - first
+            var total = 0.0
+            var raw: [Double] = []
+            for j in first..<end {
+                let overlap = min(Double(j + 1), high) - max(Double(j), low)
+                raw.append(max(0, overlap))
+                total += max(0, overlap)
+            }
+            for (k, w) in raw.enumerated() { values[i * stride + k] = Float(w / total) }
+        }
+        return Weights(starts: starts, counts: counts, stride: stride, values: values)
+    }
+
+    /// Writes the crop of `image`, area-averaged to `size`×`size` (mirrored if `crop.flipped`), as
+    /// three planes of values in [0, 1] at `output`.
+    public static func resample(_ image: RGBImage, crop: CropSpec, to size: Int, into output: UnsafeMutablePointer<Float>,
+                                scratch: inout [Float]) {
+        precondition(crop.side >= 1 && crop.x >= 0 && crop.y >= 0 && crop.x + crop.side <= image.width
+                     && crop.y + crop.side <= image.height, "AreaResampler: crop \(crop) outside \(image.width)x\(image.height)")
+        let horizontal = weights(sourceLength: crop.side, outputLength: size, reversed: crop.flipped)
+        let vertical = weights(sourceLength: crop.side, outputLength: size, reversed: false)
+        // Horizontal pass over the crop's rows: (side, size, 3) interleaved.
+        let rowLength = size * 3
+        if scratch.count < crop.side * rowLength { scratch = [Float](repeating: 0, count: crop.side * rowLength) }
+        image.pixels.withUnsafeBufferPointer { pixels in
+            scratch.withUnsafeMutableBufferPointer { rows in
+                horizontal.values.withUnsafeBufferPointer { weights in
+                    for y in 0..<crop.side {
+                        let source = ((crop.y + y) * image.width + crop.x) * 3
+                        for x in 0..<size {
+                            var r: Float = 0, g: Float = 0, b: Float = 0
+                            let start = source + horizontal.starts[x] * 3
+                            for k in 0..<horizontal.counts[x] {
+                                let w = weights[x * horizontal.stride + k]
+                                r += w * Float(pixels[start + 3 * k])
+                                g += w * Float(pixels[start + 3 * k + 1])
+                                b += w * Float(pixels[start + 3 * k + 2])
+                            }
+                            rows[y * rowLength + x * 3] = r
+                            rows[y * rowLength + x * 3 + 1] = g
+                            rows[y * rowLength + x * 3 + 2] = b
+                        }
+                    }
+                }
+                // Vertical pass into the planes, scaled to [0, 1].
+                let plane = size * size
+                vertical.values.withUnsafeBufferPointer { weights in
+                    for y in 0..<size {
+                        for x in 0..<size {
+                            var r: Float = 0, g: Float = 0, b: Float = 0
+                            for k in 0..<vertical.counts[y] {
+                                let w = weights[y * vertical.stride + k]
+                                let row = (vertical.starts[y] + k) * rowLength + x * 3
+                                r += w * rows[row]
+                                g += w * rows[row + 1]
+                                b += w * rows[row + 2]
+                            }
+                            output[y * size + x] = r / 255
+                            output[plane + y * size + x] = g / 255
+                            output[2 * plane + y * size + x] = b / 255
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import VTokImage
+import VTokModel
+import VTokNN
+
+/// The held-out images and how reconstruction quality is measured on them, the way the quality
+/// bars measure it: each image is fitted to the model's native resolution (shorter side scaled with
+/// Lanczos, central square), area-downscaled to the working resolution for the model, and the
+/// reconstruction is upscaled back with `upscaleFilter` and compared on 8-bit RGB at native
+/// resolution.
+public struct ValidationSet {
+    /// Upscaling from the working resolution back to native for the PSNR.
+    public static let upscaleFilter = ResampleFilter.bicubic
+
+    /// The native-resolution squares the PSNR compares against.
+    public let references: [RGBImage]
+    /// The model's inputs, (N, 3, R, R), values in [0, 1].
+    public let inputs: Tensor
+    public let nativeResolution: Int
+    public let workingResolution: Int
+
+    public init(images: [RGBImage], model: TokenizerConfig) {
+        nativeResolution = model.resolution
+        workingResolution = model.workingResolution
+        references = images.map { $0.tokenizerPreprocessed(size: model.resolution) }
+        let r = model.workingResolution
+        let inputs = Tensor(shape: [images.count, 3, r, r])
+        for (index, reference) in references.enumerated() {
+            let planes = reference.resized(width: r, height: r, filter: .area).planarFloats()
+            planes.withUnsafeBufferPointer { (inputs.pointer + index * 3 * r * r).update(from: $0.baseAddress!, count: planes.count) }
+        }
+        self.inputs = inputs
+    }
+
+    public var count: Int { references.count }
+
+    /// Mean PSNR (dB, 8-bit RGB at native resolution) over the images, decoding each from its first
+    /// k tokens, for each k of `tokenCounts`. Runs in chunks of `chunkSize` images.
+    public func meanPSNR(of tokenizer: Tokenizer, tokenCounts: [Int], chunkSize: Int = 16) -> [Int: Double] {
+        let r = workingResolution, perImage = 3 * r * r
+        var totals = [Int: Double]()
+        var start = 0
+        while start < count {
+            let n = min(chunkSize, count - start)
+            let chunk = Tensor(shape: [n, 3, r, r])
+            chunk.pointer.update(from: inputs.pointer + start * perImage, count: n * perImage)
+            for k in tokenCounts {
+                let output = tokenizer.reconstruct(images: chunk, keptLengths: Array(repeating: k, count: n))
+                for i in 0..<n {
+                    let small = RGBImage(planarFloats: Array(output[i * perImage..<(i + 1) * perImage]), width: r, height: r)
+                    let upscaled = small.resized(width: nativeResolution, height: nativeResolution, filter: Self.upscaleFilter)
+                    totals[k, default: 0] += Self.psnr(upscaled, references[start + i])
+                }
+            }
+            start += n
+        }
+        return totals.mapValues { $0 / Double(count) }
+    }
+
+    /// PSNR in dB between two equally sized 8-bit images, over all pixels and channels; 100 when
+    /// they are identical.
+    public static func psnr(_ a: RGBImage, _ b: RGBImage) -> Double {
+        precondition(a.width == b.width && a.height == b.height, "psnr: \(a.width)x\(a.height) vs \(b.width)x\(b.height)")
+        var sum = 0
+        a.pixels.withUnsafeBufferPointer { p in
+            b.pixels.withUnsafeBufferPointer { q in
+                for i in 0..<p.count {
+                    let d = Int(p[i]) - Int(q[i])
+                    sum += d * d
+                }
+            }
+        }
+        guard sum > 0 else { return 100 }
+        let mse = Double(sum) / Double(a.pixels.count)
+        return 10 * log10(255 * 255 / mse)
+    }
+}

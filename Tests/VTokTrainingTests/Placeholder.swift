@@ -1,5 +1,0 @@
-import XCTest
-
-final class VTokTrainingTestsPlaceholder: XCTestCase {
-    func testPlaceholder() {}
-}
