@@ -79,6 +79,8 @@ public final class Trainer {
     public private(set) var lastValidation: [Int: Double]?
     /// Receives progress; `line`s are also appended to train.log by the trainer itself.
     public var report: (TrainingMessage) -> Void = { _ in }
+    /// Called after every step with its index (from 1) and losses, skipped steps included.
+    public var onStep: ((Int, Tokenizer.Losses) -> Void)?
 
     let optimizer: AdamW
     let ema: ExponentialMovingAverage
@@ -259,6 +261,7 @@ public final class Trainer {
             }
             state.step += 1
             state.imagesSeen += config.batchSize
+            onStep?(state.step, losses)
             let t2 = clock.now
             window.dataSeconds += t1 - t0
             window.stepSeconds += t2 - t1

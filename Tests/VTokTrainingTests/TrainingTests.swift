@@ -1,0 +1,125 @@
+import Foundation
+import VTokImage
+import VTokNN
+import XCTest
+@testable import VTokTraining
+
+final class TrainingTests: XCTestCase {
+    private var dataImages: [(path: String, image: RGBImage)] = []
+    private var validationImages: [RGBImage] = []
+    private var root: URL!
+
+    override func setUpWithError() throws {
+        root = try temporaryDirectory(for: self)
+        let train = try Generated.directory("train", count: 12, in: root)
+        let val = try Generated.directory("val", count: 4, in: root, firstIndex: 50)
+        dataImages = try ImageDirectory.load(directory: train.path, maxShorterSide: 32) { XCTFail($0) }
+        validationImages = try ImageDirectory.load(directory: val.path, limit: 4) { XCTFail($0) }.map(\.image)
+    }
+
+    private func trainer(_ config: TrainingConfig, out: String, resume: Bool = false) throws -> Trainer {
+        let output = TrainingOutput(directory: root.appendingPathComponent(out).path)
+        let (resolved, checkpoint) = try Trainer.prepare(output: output, config: config, resume: resume)
+        return try Trainer(config: resolved, checkpoint: checkpoint, trainingImages: dataImages,
+                           validationImages: validationImages, output: output)
+    }
+
+    func testReconstructionLossGoesDown() throws {
+        var config = Tiny.config
+        config.totalSteps = 50
+        let trainer = try trainer(config, out: "run")
+        var losses: [Float] = []
+        trainer.onStep = { _, step in losses.append(step.reconstruction) }
+        let result = try trainer.run()
+        XCTAssertTrue(result.finished)
+        XCTAssertEqual(losses.count, 50)
+        let first = losses.prefix(5).reduce(0, +) / 5, last = losses.suffix(10).reduce(0, +) / 10
+        XCTAssertLessThan(last, 0.6 * first, "reconstruction MSE \(first) → \(last)")
+        // Validation ran at 0, 20, 40 and 50, and its PSNR improved with training.
+        let lines = try String(contentsOfFile: trainer.output.validationLog, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 4)
+        let psnr = try lines.map { line -> Double in
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            XCTAssertNotNil(object["cpu_seconds"])
+            return ((object["psnr"] as! [String: Any])["8"] as! NSNumber).doubleValue
+        }
+        XCTAssertGreaterThan(psnr.last!, psnr.first! + 1, "\(psnr)")
+        XCTAssert(FileManager.default.fileExists(atPath: trainer.output.model))
+        XCTAssert(try String(contentsOfFile: trainer.output.log, encoding: .utf8).contains("step 50/50"))
+    }
+
+    func testResumeIsBitExact() throws {
+        var config = Tiny.config
+        config.totalSteps = 8
+        config.validationIntervalSteps = 3
+        let whole = try trainer(config, out: "whole")
+        try whole.run()
+
+        let firstHalf = try trainer(config, out: "halves")
+        let stopped = try firstHalf.run(untilStep: 4)
+        XCTAssertFalse(stopped.finished)
+        XCTAssertEqual(stopped.step, 4)
+        let secondHalf = try trainer(config, out: "halves", resume: true)
+        XCTAssertEqual(secondHalf.state.step, 4)
+        XCTAssertTrue(try secondHalf.run().finished)
+
+        let a = try WeightsFile(contentsOf: whole.output.checkpoint), b = try WeightsFile(contentsOf: secondHalf.output.checkpoint)
+        XCTAssertEqual(a.tensors.map(\.name), b.tensors.map(\.name))
+        XCTAssert(a.tensors.contains { $0.name.hasPrefix("adamw.m.") } && a.tensors.contains { $0.name.hasPrefix("ema.") })
+        for (x, y) in zip(a.tensors, b.tensors) {
+            XCTAssertEqual(x.values.map(\.bitPattern), y.values.map(\.bitPattern), x.name)
+        }
+        XCTAssertEqual(whole.state.rng, secondHalf.state.rng)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: whole.output.model)),
+                       try Data(contentsOf: URL(fileURLWithPath: secondHalf.output.model)))
+        // The interrupted run's curve continues where it stopped.
+        let curve = try String(contentsOfFile: secondHalf.output.validationLog, encoding: .utf8)
+        XCTAssertEqual(curve.split(separator: "\n").count, 4) // steps 0, 3, 6, 8
+    }
+
+    func testResumeRefusesAnotherConfigButAcceptsMoreSteps() throws {
+        var config = Tiny.config
+        config.totalSteps = 2
+        config.validationIntervalSteps = 0
+        try trainer(config, out: "run").run()
+
+        XCTAssertThrowsError(try trainer(config, out: "run")) { error in
+            guard case TrainingError.checkpointConflict(let message) = error else { return XCTFail("\(error)") }
+            XCTAssert(message.contains("--resume"), message)
+        }
+        var changed = config
+        changed.batchSize = 4
+        changed.model.width = 64
+        XCTAssertThrowsError(try trainer(changed, out: "run", resume: true)) { error in
+            guard case TrainingError.checkpoint(let message) = error else { return XCTFail("\(error)") }
+            XCTAssert(message.contains("batchSize") && message.contains("model.width"), message)
+            XCTAssertFalse(message.contains("totalSteps"), message)
+        }
+        var extended = config
+        extended.totalSteps = 3
+        let resumed = try trainer(extended, out: "run", resume: true)
+        XCTAssertEqual(resumed.state.step, 2)
+        XCTAssertEqual(try resumed.run().step, 3)
+        XCTAssertThrowsError(try trainer(config, out: "elsewhere", resume: true))
+
+        // Without a config, --resume takes the checkpoint's.
+        let output = TrainingOutput(directory: root.appendingPathComponent("run").path)
+        XCTAssertEqual(try Trainer.prepare(output: output, config: nil, resume: true).config, extended)
+    }
+
+    func testStopRequestWritesACheckpoint() throws {
+        var config = Tiny.config
+        config.validationIntervalSteps = 0
+        let trainer = try trainer(config, out: "run")
+        var steps = 0
+        trainer.onStep = { _, _ in steps += 1 }
+        let result = try trainer.run { steps >= 3 }
+        XCTAssertTrue(result.interrupted)
+        XCTAssertEqual(result.step, 3)
+        let checkpoint = try WeightsFile(contentsOf: trainer.output.checkpoint)
+        XCTAssert(checkpoint.metadata["vtok.training.state"]!.contains("\"step\":3"))
+        let model = try WeightsFile(contentsOf: trainer.output.model)
+        XCTAssertNotNil(model.metadata["vtok.config"])
+        XCTAssertEqual(model.tensors.count, trainer.tokenizer.parameters.count)
+    }
+}
