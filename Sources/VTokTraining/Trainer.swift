@@ -232,7 +232,7 @@ public final class Trainer {
         }
         if state.step == 0 && validationEnabled { validate(clock: clock) }
 
-        var window = Window(start: clock.now)
+        var window = Window(start: clock.now, cpuStart: clock.cpu)
         let runStart = clock.now, stepAtStart = state.step
         var lastCheckpoint = clock.now
         var interrupted = false
@@ -269,10 +269,10 @@ public final class Trainer {
 
             let stepsPerSecond = Double(state.step - stepAtStart) / max(t2 - runStart, 1e-9)
             let eta = Double(config.totalSteps - state.step) / stepsPerSecond
-            let line = progressLine(window: window, learningRate: learningRate, now: t2, eta: eta)
+            let line = progressLine(window: window, learningRate: learningRate, now: t2, cpu: clock.cpu, eta: eta)
             if state.step % config.logIntervalSteps == 0 || state.step == target {
                 emit(line)
-                window = Window(start: t2)
+                window = Window(start: t2, cpuStart: clock.cpu)
             } else {
                 report(.status(line))
             }
@@ -369,6 +369,7 @@ public final class Trainer {
     /// Means over the steps since the last kept progress line.
     struct Window {
         var start: Double
+        var cpuStart: Double
         var steps = 0
         var total = 0.0, reconstruction = 0.0, entropy = 0.0, rowEntropy = 0.0, codeEntropy = 0.0
         var commitment = 0.0, norm = 0.0
@@ -387,7 +388,7 @@ public final class Trainer {
         }
     }
 
-    private func progressLine(window: Window, learningRate: Float, now: Double, eta: Double) -> String {
+    private func progressLine(window: Window, learningRate: Float, now: Double, cpu: Double, eta: Double) -> String {
         let n = Double(max(window.steps, 1))
         let mse = window.reconstruction / n
         var parts = ["step \(state.step)/\(config.totalSteps)"]
@@ -400,7 +401,8 @@ public final class Trainer {
         }
         parts.append("lr \(scientific(learningRate))")
         let seconds = max(now - window.start, 1e-9)
-        parts.append("\(fixed(Double(window.images) / seconds, 1)) img/s")
+        // Cores busy: below the core count when other processes share the machine.
+        parts.append("\(fixed(Double(window.images) / seconds, 1)) img/s (\(fixed((cpu - window.cpuStart) / seconds, 1)) cores)")
         let busy = window.dataSeconds + window.stepSeconds
         parts.append("data \(fixed(100 * window.dataSeconds / max(busy, 1e-9), 1))%")
         parts.append("ETA \(eta.isFinite ? formatDuration(eta) : "?")")

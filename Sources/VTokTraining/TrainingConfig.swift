@@ -197,7 +197,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
                 for (key, nested) in dictionary { walk(nested, path.isEmpty ? key : path + "." + key) }
             } else {
                 let data = try! JSONSerialization.data(withJSONObject: [value], options: [.sortedKeys])
-                flat[path] = String(decoding: data, as: UTF8.self)
+                flat[path] = String(String(decoding: data, as: UTF8.self).dropFirst().dropLast()) // [value]
             }
         }
         walk(object, "")

@@ -44,8 +44,10 @@ public struct ValidationSet {
             let n = min(chunkSize, count - start)
             let chunk = Tensor(shape: [n, 3, r, r])
             chunk.pointer.update(from: inputs.pointer + start * perImage, count: n * perImage)
+            // Encoded once, decoded from each prefix: the path `vtok encode` / `vtok decode` take.
+            let tokens = tokenizer.tokens(images: chunk)
             for k in tokenCounts {
-                let output = tokenizer.reconstruct(images: chunk, keptLengths: Array(repeating: k, count: n))
+                let output = tokenizer.images(tokens: tokens.map { Array($0.prefix(k)) })
                 for i in 0..<n {
                     let small = RGBImage(planarFloats: Array(output[i * perImage..<(i + 1) * perImage]), width: r, height: r)
                     let upscaled = small.resized(width: nativeResolution, height: nativeResolution, filter: Self.upscaleFilter)

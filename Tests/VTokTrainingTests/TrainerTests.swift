@@ -4,7 +4,7 @@ import VTokNN
 import XCTest
 @testable import VTokTraining
 
-final class TrainingTests: XCTestCase {
+final class TrainerTests: XCTestCase {
     private var dataImages: [(path: String, image: RGBImage)] = []
     private var validationImages: [RGBImage] = []
     private var root: URL!
@@ -93,7 +93,8 @@ final class TrainingTests: XCTestCase {
         XCTAssertThrowsError(try trainer(changed, out: "run", resume: true)) { error in
             guard case TrainingError.checkpoint(let message) = error else { return XCTFail("\(error)") }
             XCTAssert(message.contains("batchSize") && message.contains("model.width"), message)
-            XCTAssertFalse(message.contains("totalSteps"), message)
+            XCTAssertFalse(message.contains("totalSteps ("), message)
+            XCTAssert(message.contains("batchSize (checkpoint 8, config 4)"), message)
         }
         var extended = config
         extended.totalSteps = 3
