@@ -34,7 +34,7 @@ public enum PNGCodec {
                         palette_rgb: palette.baseAddress, palette_entries: Int32(palette.count / 3),
                         palette_alpha: paletteAlpha == nil ? nil : alpha.baseAddress,
                         palette_alpha_entries: Int32(alpha.count))
-                    return try encodeThroughShim(.png) { vtok_png_encode(rows.baseAddress, &layout, $0) }
+                    return try encodeThroughShim(.png) { vtok_png_encode(rows.baseAddress, rows.count, &layout, $0) }
                 }
             }
         }
@@ -83,7 +83,7 @@ public enum JPEGCodec {
         var options = options
         return try pixels.withUnsafeBufferPointer { pixels in
             try encodeThroughShim(.jpeg) {
-                vtok_jpeg_encode(pixels.baseAddress, UInt32(width), UInt32(height), &options, $0)
+                vtok_jpeg_encode(pixels.baseAddress, pixels.count, UInt32(width), UInt32(height), &options, $0)
             }
         }
     }

@@ -78,6 +78,13 @@ final class JPEGTests: XCTestCase {
         }
     }
 
+    func testPixelsShorterThanTheImageAreRefused() {
+        let error = expectImageError {
+            try JPEGCodec.encode(interleaved: [1, 2, 3], width: 2, height: 1, options: jpegOptions())
+        }
+        XCTAssertEqual(error, .encodingFailed(.jpeg, detail: "3 bytes of pixels for 2x1 with 3 channels"))
+    }
+
     /// libjpeg-turbo's djpeg defaults to the same accurate integer IDCT and fancy upsampling as our
     /// decoder, so the pixels must be identical, not merely close.
     func testDecoderMatchesDjpeg() throws {

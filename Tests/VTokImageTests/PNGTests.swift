@@ -112,6 +112,13 @@ final class PNGTests: XCTestCase {
         guard case .encodingFailed(.png, _)? = error else { return XCTFail("got \(String(describing: error))") }
     }
 
+    func testRowsShorterThanTheLayoutAreRefused() {
+        let error = expectImageError {
+            try PNGCodec.encode(packedRows: [1, 2, 3], width: 2, height: 1, color: VTOK_PNG_RGB, bitDepth: 8)
+        }
+        XCTAssertEqual(error, .encodingFailed(.png, detail: "3 bytes of rows for a layout that needs 6"))
+    }
+
     // MARK: Helpers
 
     private func assertDecodes(rows: [UInt8], width: Int, height: Int, color: vtok_png_color, bitDepth: Int,
