@@ -23,7 +23,8 @@ public enum PNGCodec {
     /// Any PNG layout libpng writes: rows packed as the PNG specification stores them (16-bit samples
     /// big-endian). Tests use it to produce every flavour the decoder must read.
     static func encode(packedRows: [UInt8], width: Int, height: Int, color: vtok_png_color, bitDepth: Int,
-                       interlaced: Bool = false, palette: [UInt8] = [], paletteAlpha: [UInt8]? = nil) throws -> [UInt8] {
+                       interlaced: Bool = false, palette: [UInt8] = [],
+                       paletteAlpha: [UInt8]? = nil) throws -> [UInt8] {
         precondition(UInt32(exactly: width) != nil && UInt32(exactly: height) != nil, "PNG dimensions out of range")
         return try packedRows.withUnsafeBufferPointer { rows in
             try palette.withUnsafeBufferPointer { palette in
@@ -104,7 +105,9 @@ private func decodeThroughShim(_ format: ImageFormat, _ bytes: UnsafeRawBufferPo
     let detail = message(of: &decoded.message)
     switch status {
     case VTOK_OK:
-        guard let pixels = decoded.pixels else { throw ImageError.corrupt(format, detail: "decoder returned no pixels") }
+        guard let pixels = decoded.pixels else {
+            throw ImageError.corrupt(format, detail: "decoder returned no pixels")
+        }
         let width = Int(decoded.width), height = Int(decoded.height)
         let samples = UnsafeBufferPointer(start: pixels, count: width * height * Int(decoded.channels))
         let rgb = decoded.channels == 4 ? compositedOverWhite(rgba: samples) : Array(samples)

@@ -25,7 +25,8 @@ final class PNGTests: XCTestCase {
     func testGray16IsRoundedTo8Bit() throws {
         let samples: [UInt16] = [0, 128, 129, 257, 385, 386, 32767, 65278, 65407, 65535]
         let expected = samples.map(round16to8).flatMap { [$0, $0, $0] }
-        try assertDecodes(rows: bigEndian(samples), width: 5, height: 2, color: VTOK_PNG_GRAY, bitDepth: 16, to: expected)
+        try assertDecodes(rows: bigEndian(samples), width: 5, height: 2, color: VTOK_PNG_GRAY, bitDepth: 16,
+                          to: expected)
     }
 
     func testGray1Bit() throws {

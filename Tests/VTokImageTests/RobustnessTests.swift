@@ -86,7 +86,8 @@ final class RobustnessTests: XCTestCase {
     func testLimitIsExactAndCanBeRaised() throws {
         let pixelCount = image.width * image.height
         for encoded in [try PNGCodec.encode(image), try JPEGCodec.encode(image, quality: 90)] {
-            let error = expectImageError { try ImageFile.decode(encoded, limits: ImageLimits(maxPixels: pixelCount - 1)) }
+            let tooSmall = ImageLimits(maxPixels: pixelCount - 1)
+            let error = expectImageError { try ImageFile.decode(encoded, limits: tooSmall) }
             XCTAssertEqual(error, .tooLarge(width: image.width, height: image.height, maxPixels: pixelCount - 1))
             XCTAssertEqual(try ImageFile.decode(encoded, limits: ImageLimits(maxPixels: pixelCount)).width, image.width)
         }
