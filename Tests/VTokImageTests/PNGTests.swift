@@ -105,6 +105,21 @@ final class PNGTests: XCTestCase {
         XCTAssertEqual(try PNGCodec.decode(encoded), image)
     }
 
+    /// Colour metadata is not applied and broken ancillary chunks do not fail the image: a gamma of
+    /// 1.0, a malformed ICC profile, text and a private chunk leave the pixels as they are.
+    func testAncillaryChunksAreIgnored() throws {
+        let image = randomImage(width: 6, height: 5, seed: 21)
+        let plain = try PNGCodec.encode(image)
+        let endOfHeader = 8 + 25 // signature, then IHDR: 4 length + 4 type + 13 data + 4 CRC
+        let extras = pngChunk("gAMA", bigEndian32(100_000))
+            + pngChunk("iCCP", Array("profile".utf8) + [0, 0] + [1, 2, 3, 4, 5])
+            + pngChunk("tEXt", Array("Comment".utf8) + [0] + Array("made by a test".utf8))
+            + pngChunk("vtOk", [9, 9, 9])
+        var decorated = plain
+        decorated.insert(contentsOf: extras, at: endOfHeader)
+        XCTAssertEqual(try PNGCodec.decode(decorated), image)
+    }
+
     func testInvalidLayoutIsAnEncodingError() {
         // Bit depth 3 does not exist.
         let error = expectImageError {
