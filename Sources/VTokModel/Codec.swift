@@ -1,0 +1,152 @@
+import Foundation
+import VTokContainer
+import VTokImage
+import VTokNN
+
+/// Images to `.vtok` files and back with one trained tokenizer: the library behind `vtok encode`
+/// and `vtok decode`.
+///
+/// ```swift
+/// let codec = try VTokCodec(contentsOf: "model.safetensors")   // or VTokCodec.defaultModel()
+/// let file = codec.encode(image)                                // all K tokens
+/// let small = file.truncated(toTokens: 32)                      // any prefix decodes
+/// let picture = try codec.decode(small)                         // same size as `image`
+/// ```
+///
+/// **Sizes and aspect ratio.** By default (`.single`) the whole image is stretched to the model's
+/// square native resolution (256×256 for the shipped model), tokenized, and the decoded square is
+/// stretched back to the original width and height: `k` tokens describe the whole image, whatever
+/// its size, and nothing is cropped. With `tiled: true` the image is cut into native-resolution
+/// tiles (the right and bottom ones padded by repeating edge pixels) and each tile gets its own k
+/// tokens, so larger images get proportionally more tokens and keep their native detail.
+public final class VTokCodec {
+    public let tokenizer: Tokenizer
+    /// The first 4 bytes of the SHA-256 of the weights file: written into every file, checked on decode.
+    public let modelID: ModelID
+
+    public init(weightsFileBytes bytes: [UInt8]) throws {
+        tokenizer = try Tokenizer(weights: try WeightsFile(bytes: bytes))
+        modelID = ModelID(weightsFile: bytes)
+    }
+
+    public convenience init(contentsOf path: String) throws {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw TokenizerError.invalidWeights("cannot read model file \(path)")
+        }
+        try self.init(weightsFileBytes: [UInt8](data))
+    }
+
+    public var config: TokenizerConfig { tokenizer.config }
+    public var layout: TokenLayout { TokenLayout(groups: config.groups, bitsPerGroup: config.bitsPerGroup) }
+
+    /// Images (or tiles) per network batch: bounds memory for huge tiled images.
+    private static let batchLimit = 16
+
+    // MARK: Encoding
+
+    /// All K tokens of the image (of every tile when `tiled`). Truncate the result for fewer.
+    public func encode(_ image: RGBImage, tiled: Bool = false) -> VTokFile {
+        let tiles: TileLayout = tiled ? .tiled(side: config.resolution) : .single
+        let squares = tiled ? tileImages(image) : [image]
+        var tokens: [[UInt32]] = []
+        for start in stride(from: 0, to: squares.count, by: Self.batchLimit) {
+            let batch = Array(squares[start..<min(start + Self.batchLimit, squares.count)])
+            tokens += tokenizer.tokens(images: workingBatch(batch))
+        }
+        return VTokFile(width: image.width, height: image.height, tiles: tiles, layout: layout, modelID: modelID,
+                        tokens: tokens)
+    }
+
+    /// The tokenizer's input for native-resolution squares (or any image, stretched): fitted to the
+    /// native square with Lanczos, then area-averaged to the working resolution.
+    private func workingBatch(_ images: [RGBImage]) -> Tensor {
+        let r = config.workingResolution
+        let batch = Tensor(shape: [images.count, 3, r, r])
+        for (b, image) in images.enumerated() {
+            let native = image.resized(width: config.resolution, height: config.resolution, filter: .lanczos3)
+            let planes = native.resized(width: r, height: r, filter: .area).planarFloats()
+            planes.withUnsafeBufferPointer { (batch.pointer + b * 3 * r * r).update(from: $0.baseAddress!, count: planes.count) }
+        }
+        return batch
+    }
+
+    /// Native-resolution tiles in row-major order; edge tiles repeat the last row and column.
+    private func tileImages(_ image: RGBImage) -> [RGBImage] {
+        let side = config.resolution
+        let grid = TileLayout.tiled(side: side).tileGrid(width: image.width, height: image.height)
+        var tiles: [RGBImage] = []
+        for row in 0..<grid.rows {
+            for column in 0..<grid.columns {
+                var pixels = [UInt8](repeating: 0, count: side * side * 3)
+                for y in 0..<side {
+                    let sourceY = min(row * side + y, image.height - 1)
+                    for x in 0..<side {
+                        let sourceX = min(column * side + x, image.width - 1)
+                        let source = (sourceY * image.width + sourceX) * 3, target = (y * side + x) * 3
+                        pixels[target] = image.pixels[source]
+                        pixels[target + 1] = image.pixels[source + 1]
+                        pixels[target + 2] = image.pixels[source + 2]
+                    }
+                }
+                tiles.append(RGBImage(width: side, height: side, pixels: pixels))
+            }
+        }
+        return tiles
+    }
+
+    // MARK: Decoding
+
+    /// The image the file's tokens describe, at the file's width and height. Refuses files written
+    /// by another model.
+    public func decode(_ file: VTokFile) throws -> RGBImage {
+        try file.modelID.requireMatch(modelID)
+        guard file.layout == layout else {
+            throw TokenizerError.invalidTokens("the file's tokens are \(file.layout) but the model's are \(layout)")
+        }
+        guard file.tokenCount <= config.maxTokens else {
+            throw TokenizerError.invalidTokens("\(file.tokenCount) tokens per tile; the model has \(config.maxTokens)")
+        }
+        switch file.tiles {
+        case .single:
+            return decodeSquares(file.tokens)[0].resized(width: file.width, height: file.height, filter: .lanczos3)
+        case .tiled(let side):
+            guard side == config.resolution else {
+                throw TokenizerError.invalidTokens("tiles of \(side) px; the model's tiles are \(config.resolution) px")
+            }
+            return assemble(tiles: decodeSquares(file.tokens).map { $0.resized(width: side, height: side, filter: .lanczos3) },
+                            width: file.width, height: file.height, side: side)
+        }
+    }
+
+    /// Working-resolution images decoded from each token list.
+    private func decodeSquares(_ tokens: [[UInt32]]) -> [RGBImage] {
+        let r = config.workingResolution
+        var squares: [RGBImage] = []
+        for start in stride(from: 0, to: tokens.count, by: Self.batchLimit) {
+            let batch = Array(tokens[start..<min(start + Self.batchLimit, tokens.count)])
+            let planes = tokenizer.images(tokens: batch)
+            for b in 0..<batch.count {
+                squares.append(RGBImage(planarFloats: Array(planes[b * 3 * r * r..<(b + 1) * 3 * r * r]), width: r, height: r))
+            }
+        }
+        return squares
+    }
+
+    private func assemble(tiles: [RGBImage], width: Int, height: Int, side: Int) -> RGBImage {
+        let columns = (width + side - 1) / side
+        var pixels = [UInt8](repeating: 0, count: width * height * 3)
+        for (index, tile) in tiles.enumerated() {
+            let left = (index % columns) * side, top = (index / columns) * side
+            for y in 0..<min(side, height - top) {
+                let count = min(side, width - left) * 3
+                let target = ((top + y) * width + left) * 3
+                pixels.withUnsafeMutableBufferPointer { out in
+                    tile.pixels.withUnsafeBufferPointer { source in
+                        (out.baseAddress! + target).update(from: source.baseAddress! + y * side * 3, count: count)
+                    }
+                }
+            }
+        }
+        return RGBImage(width: width, height: height, pixels: pixels)
+    }
+}

@@ -1,5 +1,0 @@
-import XCTest
-
-final class VTokModelTestsPlaceholder: XCTestCase {
-    func testPlaceholder() {}
-}

@@ -1,0 +1,155 @@
+import VTokContainer
+import VTokImage
+import VTokNN
+import XCTest
+@testable import VTokModel
+
+/// A tokenizer small enough for debug builds: 16×16 working images, 4×4 patches, K = 8.
+func tinyConfig(linearPathTokens: Int = 4) -> TokenizerConfig {
+    var config = TokenizerConfig()
+    config.resolution = 32
+    config.workingResolution = 16
+    config.patchSize = 4
+    config.width = 32
+    config.heads = 2
+    config.encoderLayers = 2
+    config.decoderLayers = 1
+    config.mlpRatio = 2
+    config.maxTokens = 8
+    config.groups = 2
+    config.bitsPerGroup = 3
+    config.linearPathTokens = linearPathTokens
+    return config
+}
+
+func randomImages(batch: Int, resolution: Int, seed: UInt64) -> Tensor {
+    var rng = SeededRandom(seed: seed)
+    return Tensor(shape: [batch, 3, resolution, resolution], values: (0..<batch * 3 * resolution * resolution).map { _ in rng.uniform() })
+}
+
+final class TokenizerTests: XCTestCase {
+    func testRegistersAreCausal() throws {
+        let tokenizer = try Tokenizer(config: tinyConfig())
+        let images = randomImages(batch: 2, resolution: 16, seed: 3)
+        let all = tokenizer.latents(images: images).values
+        let bits = tokenizer.config.bitsPerToken, K = tokenizer.config.maxTokens
+        for k in [1, 3, 5] {
+            let prefix = tokenizer.latents(images: images, registers: k).values
+            for b in 0..<2 {
+                for i in 0..<k * bits {
+                    XCTAssertEqual(prefix[b * k * bits + i], all[b * K * bits + i], accuracy: 1e-5, "k=\(k) b=\(b) i=\(i)")
+                }
+            }
+        }
+    }
+
+    func testDecodingUsesOnlyTheKeptTokens() throws {
+        let tokenizer = try Tokenizer(config: tinyConfig())
+        let tokens = tokenizer.tokens(images: randomImages(batch: 1, resolution: 16, seed: 4))[0]
+        var altered = tokens
+        for i in 3..<altered.count { altered[i] ^= 0b101 }
+        let original = tokenizer.images(tokens: [Array(tokens.prefix(3))])
+        let withOtherTail = tokenizer.images(tokens: [Array(altered.prefix(3))])
+        XCTAssertEqual(original, withOtherTail)
+        // And the tokens do matter: a different head gives a different image.
+        XCTAssertNotEqual(original, tokenizer.images(tokens: [Array(altered.prefix(4))]))
+    }
+
+    func testTrainingStepLowersTheLossOnAFixedBatch() throws {
+        let tokenizer = try Tokenizer(config: tinyConfig())
+        let images = randomImages(batch: 4, resolution: 16, seed: 5)
+        let optimizer = AdamW(parameters: tokenizer.parameters)
+        var first: Float = 0, last: Float = 0
+        for step in 0..<40 {
+            tokenizer.parameters.forEach { $0.zeroGrad() }
+            let losses = tokenizer.trainingStep(images: images, keptLengths: [8, 8, 8, 8])
+            if step == 0 { first = losses.reconstruction }
+            last = losses.reconstruction
+            optimizer.update(learningRate: 3e-3)
+        }
+        XCTAssertLessThan(last, first * 0.7, "reconstruction MSE \(first) → \(last)")
+    }
+
+    func testWeightsFileRoundTripGivesTheSameModel() throws {
+        let tokenizer = try Tokenizer(config: tinyConfig())
+        let bytes = try tokenizer.weightsFile().serialized(as: .float32)
+        let loaded = try Tokenizer(weights: try WeightsFile(bytes: bytes))
+        XCTAssertEqual(loaded.config, tokenizer.config)
+        let images = randomImages(batch: 1, resolution: 16, seed: 6)
+        XCTAssertEqual(loaded.tokens(images: images), tokenizer.tokens(images: images))
+    }
+
+    func testAWeightsFileWithoutConfigIsRefused() throws {
+        var file = WeightsFile()
+        file.add(try Tokenizer(config: tinyConfig()).parameters)
+        XCTAssertThrowsError(try Tokenizer(weights: file)) { error in
+            XCTAssertTrue("\(error)".contains("vtok.config"), "\(error)")
+        }
+    }
+
+    func testInvalidConfigsNameTheField() {
+        var config = tinyConfig()
+        config.patchSize = 5
+        XCTAssertThrowsError(try Tokenizer(config: config)) { XCTAssertTrue("\($0)".contains("patchSize"), "\($0)") }
+        config = tinyConfig()
+        config.bitsPerGroup = 20
+        XCTAssertThrowsError(try Tokenizer(config: config)) { XCTAssertTrue("\($0)".contains("bitsPerGroup"), "\($0)") }
+    }
+}
+
+final class GroupedLFQTests: XCTestCase {
+    /// Token ids are the sign bits, group 0 and each group's first bit most significant.
+    func testTokenIDsAndSignsRoundTrip() {
+        let signs: [Float] = [1, -1, 1, 1, -1, -1, -1, 1, 1, 1, 1, 1]  // 2 rows of 6 bits
+        let ids = signs.withUnsafeBufferPointer { GroupedLFQ.tokenIDs(signs: $0.baseAddress!, rows: 2, bitsPerToken: 6) }
+        XCTAssertEqual(ids, [0b101100, 0b011111])
+        var back = [Float](repeating: 0, count: 12)
+        back.withUnsafeMutableBufferPointer { GroupedLFQ.signs(of: ids, bitsPerToken: 6, into: $0.baseAddress!) }
+        XCTAssertEqual(back, signs)
+        XCTAssertEqual(TokenLayout(groups: 2, bitsPerGroup: 3).groupIndices(of: ids[0]), [0b101, 0b100])
+    }
+
+    /// Finite differences of w_e·entropy + w_c·commitment against the analytic gradient (with a zero
+    /// straight-through gradient). Latents stay at least 0.1 away from 0, where the sign flips and
+    /// the commitment loss has its kink. Central differences with h = 1e-3 in Float on losses of
+    /// order 1 leave an error around 1e-4; 2e-3 leaves room without hiding a wrong term (dropping
+    /// either entropy half moves elements by 1e-2 or more).
+    func testAuxiliaryLossGradients() {
+        let quantizer = GroupedLFQ(groups: 2, bitsPerGroup: 3, temperature: 0.7)
+        var rng = SeededRandom(seed: 9)
+        let values = (0..<5 * 6).map { _ -> Float in
+            let v = rng.normal()
+            return v >= 0 ? v + 0.1 : v - 0.1
+        }
+        let z = Tensor(shape: [5, 6], values: values)
+        let (we, wc): (Float, Float) = (0.8, 0.3)
+        func objective(_ z: Tensor) -> Float {
+            _ = quantizer.forward(z)
+            return we * quantizer.entropyLoss + wc * quantizer.commitmentLoss
+        }
+        _ = quantizer.forward(z)
+        let analytic = quantizer.backward(Tensor(shape: [5, 6]), entropyWeight: we, commitmentWeight: wc).values
+        let h: Float = 1e-3
+        for i in 0..<z.count {
+            let saved = z[i]
+            z[i] = saved + h
+            let plus = objective(z)
+            z[i] = saved - h
+            let minus = objective(z)
+            z[i] = saved
+            let numeric = (plus - minus) / (2 * h)
+            XCTAssertEqual(analytic[i], numeric, accuracy: 2e-3 * max(1, abs(numeric)), "element \(i)")
+        }
+    }
+
+    /// Confident, evenly used codes: low row entropy, code entropy near log(2^b).
+    func testEntropyTermsOnClearCases() {
+        let quantizer = GroupedLFQ(groups: 1, bitsPerGroup: 2, temperature: 0.1)
+        let corners: [Float] = [1, 1, 1, -1, -1, 1, -1, -1]
+        _ = quantizer.forward(Tensor(shape: [4, 2], values: corners))
+        XCTAssertLessThan(quantizer.rowEntropy, 1e-3)
+        XCTAssertEqual(quantizer.codeEntropy, log(4), accuracy: 1e-3)
+        _ = quantizer.forward(Tensor(shape: [4, 2], values: [1, 1, 1, 1, 1, 1, 1, 1]))
+        XCTAssertLessThan(quantizer.codeEntropy, 1e-3)
+    }
+}
