@@ -63,7 +63,7 @@ public struct TrainingResult: Sendable {
 
 /// Checkpoint metadata keys.
 enum CheckpointKey {
-    static let modelConfig = "vtok.config"
+    static let modelConfig = Tokenizer.configMetadataKey
     static let trainingConfig = "vtok.training.config"
     static let state = "vtok.training.state"
     static let parameterPrefix = "model."
@@ -353,9 +353,7 @@ public final class Trainer {
 
     /// The moving-average weights with the model config: the contents of model.safetensors.
     public func modelWeights() -> WeightsFile {
-        var file = WeightsFile(metadata: [CheckpointKey.modelConfig: Self.json(config.model)])
-        ema.withAverageWeights { file.add(tokenizer.parameters) }
-        return file
+        ema.withAverageWeights { tokenizer.weightsFile() }
     }
 
     static func json<Value: Encodable>(_ value: Value) -> String {
@@ -404,7 +402,10 @@ public final class Trainer {
         // Cores busy: below the core count when other processes share the machine.
         parts.append("\(fixed(Double(window.images) / seconds, 1)) img/s (\(fixed((cpu - window.cpuStart) / seconds, 1)) cores)")
         let busy = window.dataSeconds + window.stepSeconds
-        parts.append("data \(fixed(100 * window.dataSeconds / max(busy, 1e-9), 1))%")
+        // The batch pipeline's time per step, and its share of the step: the pipeline is not worth
+        // overlapping with the step while this stays near zero.
+        let batches = Double(max(window.images / config.batchSize, 1))
+        parts.append("data \(fixed(1000 * window.dataSeconds / batches, 1)) ms (\(fixed(100 * window.dataSeconds / max(busy, 1e-9), 2))%)")
         parts.append("ETA \(eta.isFinite ? formatDuration(eta) : "?")")
         if state.skippedSteps > 0 { parts.append("skipped \(state.skippedSteps)") }
         if let lastValidation {

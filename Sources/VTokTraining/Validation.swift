@@ -9,8 +9,9 @@ import VTokNN
 /// reconstruction is upscaled back with `upscaleFilter` and compared on 8-bit RGB at native
 /// resolution.
 public struct ValidationSet {
-    /// Upscaling from the working resolution back to native for the PSNR.
-    public static let upscaleFilter = ResampleFilter.bicubic
+    /// Upscaling from the working resolution back to native for the PSNR: Lanczos, as
+    /// `VTokCodec.decode` does, so the number is what a decoded file would score.
+    public static let upscaleFilter = ResampleFilter.lanczos3
 
     /// The native-resolution squares the PSNR compares against.
     public let references: [RGBImage]

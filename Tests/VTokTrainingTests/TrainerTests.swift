@@ -1,5 +1,6 @@
 import Foundation
 import VTokImage
+import VTokModel
 import VTokNN
 import XCTest
 @testable import VTokTraining
@@ -122,5 +123,8 @@ final class TrainerTests: XCTestCase {
         let model = try WeightsFile(contentsOf: trainer.output.model)
         XCTAssertNotNil(model.metadata["vtok.config"])
         XCTAssertEqual(model.tensors.count, trainer.tokenizer.parameters.count)
+        // What `vtok encode --model` loads.
+        let loaded = try Tokenizer(weights: model)
+        XCTAssertEqual(loaded.config, config.model)
     }
 }
