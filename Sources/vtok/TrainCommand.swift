@@ -13,13 +13,13 @@ struct Train: ParsableCommand {
         discussion: """
         --data is a directory of PNG and JPEG files (subdirectories included; other files are ignored). Every image is decoded once at the start and kept in memory, downscaled so its shorter side is at most maxImageShorterSide (256); unreadable files are skipped with a warning. Each training sample is a random square crop (side 50-100% of the shorter side), maybe mirrored, area-averaged to the model's working resolution, decoded from a random number of its tokens.
 
-        --val is a directory of held-out images: the first validationImages (16) of them, by path, are fitted to 256x256 (Lanczos, centre crop) and their PSNR at several token counts is measured with the averaged weights every validationIntervalSteps steps.
+        --val is a directory of held-out images: the first validationImages (16) of them, by path, are fitted to the model's resolution, 256x256 (Lanczos, centre crop), and their PSNR at several token counts is measured with the averaged weights every validationIntervalSteps steps.
 
         --out is a directory; it receives:
-          checkpoint.safetensors  everything needed to resume exactly (F32 weights, optimiser, average, state)
-          model.safetensors       the averaged weights (F16): the model for `vtok encode --model`
+          checkpoint.safetensors  the exact training state, for --resume (F32)
+          model.safetensors       the averaged weights (F16), for vtok encode --model
           train.log               the progress lines
-          validation.jsonl        one line per validation: step, images, seconds, CPU seconds, PSNR per k
+          validation.jsonl        PSNR per k, images, seconds, CPU-seconds
         Checkpoints are written every checkpointIntervalSeconds (300), at the end, and on Ctrl-C or SIGTERM (press Ctrl-C twice to quit at once, losing the steps since the last checkpoint).
 
         --config is a JSON file with any of the hyperparameters; the rest keep their defaults, which reproduce the shipped model. `vtok train --print-config` prints them all. An unknown field is an error.
@@ -31,7 +31,8 @@ struct Train: ParsableCommand {
         Examples:
           vtok train --data images/train --val images/val --out runs/base
           vtok train --data images/train --val images/val --out runs/base --resume
-          vtok train --print-config > my.json; vtok train --data d --val v --config my.json --out runs/mine
+          vtok train --print-config > my.json
+          vtok train --data images/train --val images/val --config my.json --out runs/mine
         """)
 
     @Option(help: ArgumentHelp("Directory of training images (PNG, JPEG).", valueName: "dir"))
