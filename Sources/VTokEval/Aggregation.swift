@@ -43,8 +43,9 @@ public enum Aggregation {
     }
 
     /// A codec's curve: each setting averaged over the images that have it, ordered by bytes.
-    /// A hull's curve: one point per budget in `hullBudgets` at which every image fits, placed at the budget
-    /// itself, each quality the mean of the images' best under that budget for that quality measure.
+    /// A hull's curve: one point per budget in `hullBudgets` at which every image fits; each quality is the
+    /// mean of the images' best within the budget for that measure, and bytes, bits per pixel and times are
+    /// the means over the best-PSNR choices, so the point sits where the bytes were actually spent.
     public static func curve(_ series: Series, imageCount: Int, hullBudgets: [Int]) -> [CurvePoint] {
         series.isHull ? hullCurve(series, imageCount: imageCount, budgets: hullBudgets) : settingCurve(series)
     }
@@ -72,8 +73,8 @@ public enum Aggregation {
             let bestByMSSSIM = bestRows(series.rows, within: budget, by: .msSSIM).values
             return CurvePoint(
                 label: "≤ \(budget) bytes",
-                bytes: Double(budget),
-                bitsPerPixel: mean(bestByPSNR.map { Double(budget * 8) / Double($0.width * $0.height) }),
+                bytes: mean(bestByPSNR.map { Double($0.bytes) }),
+                bitsPerPixel: mean(bestByPSNR.map(\.bitsPerPixel)),
                 scores: QualityScores(psnr: mean(bestByPSNR.map(\.scores.psnr)),
                                       ssim: mean(bestBySSIM.map(\.scores.ssim)),
                                       msSSIM: mean(bestByMSSSIM.map(\.scores.msSSIM))),

@@ -55,8 +55,8 @@ enum MarkdownReport {
         ## Files
 
         results.csv (one row per image and operating point), results.json (CompressAI layout, each point \
-        averaged over images; hull points are budgets every image fits), psnr.svg, ms-ssim.svg, index.html \
-        (plots and crops at matched budgets).
+        averaged over images; a hull has a point for each quarter-octave budget every image fits), psnr.svg, \
+        ms-ssim.svg, index.html (plots and crops at matched budgets).
 
         """
         return text

@@ -178,7 +178,7 @@ struct ReportContext {
     func description(of series: Series) -> String {
         if series.isHull {
             let members = codecs.filter { $0.family == series.family }.map(\.name).joined(separator: ", ")
-            return "per image and byte budget, the best of \(members) whose file fits the budget; bytes are the budget"
+            return "per image and byte budget, the best of \(members) whose file fits the budget"
         }
         return codecs.first { $0.name == series.name }?.description ?? series.name
     }

@@ -4,6 +4,14 @@ import VTokImage
 /// Writes the report's files from a finished run.
 enum ReportWriter {
     static func write(_ context: ReportContext) throws {
+        do {
+            try writeFiles(context)
+        } catch {
+            throw ReportOutputError(description: "cannot write the report to \(context.options.outputDirectory): \(error)")
+        }
+    }
+
+    private static func writeFiles(_ context: ReportContext) throws {
         let directory = URL(fileURLWithPath: context.options.outputDirectory)
         let crops = directory.appendingPathComponent("crops")
         try FileManager.default.createDirectory(at: crops, withIntermediateDirectories: true)
@@ -103,6 +111,11 @@ enum ReportWriter {
     static func writePNG(_ image: RGBImage, to url: URL) throws {
         try Data(ImageLibrary.pngEncode(image)).write(to: url)
     }
+}
+
+/// The report ran but its files could not be written.
+public struct ReportOutputError: Error, CustomStringConvertible {
+    public let description: String
 }
 
 func format(_ value: Double, _ decimals: Int) -> String {
