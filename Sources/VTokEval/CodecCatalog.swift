@@ -1,7 +1,6 @@
 /// The codecs `vtok report --codecs` can name, built with the report's standard settings.
 public enum CodecCatalog {
     public static let names = ["jpeg", "webp", "avif", "jxl", "vtok"]
-    public static let defaultNames = names
     /// JPEG and WebP also run on copies shrunk by these factors; each family's hull pools them.
     public static let downscaleFactors = [1, 2, 4, 8]
     public static let defaultTokenCounts = [32, 64, 128, 256]

@@ -38,7 +38,8 @@ enum HTMLReport {
         html += "<p><img src=\"psnr.svg\" alt=\"PSNR against bytes\"></p>\n"
         html += "<p><img src=\"ms-ssim.svg\" alt=\"MS-SSIM against bytes\"></p>\n"
         html += "<h2>Crops at matched byte budgets</h2>\n"
-        html += "<p>For each family, the point with the best PSNR whose whole file fits the budget (any scale).</p>\n"
+        html += "<p>Centre crops, shown at twice their size. For each family, the point with the best PSNR whose "
+            + "whole file fits the budget (at any scale); bytes and PSNR are those of the whole image.</p>\n"
         for image in context.grid {
             html += gridTable(image)
         }

@@ -54,10 +54,11 @@ enum SVGPlot {
             svg += gridLine(x1: x, y1: plotTop, x2: x, y2: plotBottom)
             svg += "<text x=\"\(f(x))\" y=\"\(f(plotBottom + 16))\" text-anchor=\"middle\">\(byteLabel(tick))</text>\n"
         }
+        let yDecimals = decimalsToWrite(yTicks)
         for tick in yTicks {
             let y = plotY(tick)
             svg += gridLine(x1: plotLeft, y1: y, x2: plotRight, y2: y)
-            svg += "<text x=\"\(f(plotLeft - 6))\" y=\"\(f(y + 4))\" text-anchor=\"end\">\(tickLabel(tick, ticks: yTicks))</text>\n"
+            svg += "<text x=\"\(f(plotLeft - 6))\" y=\"\(f(y + 4))\" text-anchor=\"end\">\(format(tick, yDecimals))</text>\n"
         }
         svg += "<rect x=\"\(f(plotLeft))\" y=\"\(f(plotTop))\" width=\"\(f(plotRight - plotLeft))\" "
             + "height=\"\(f(plotBottom - plotTop))\" fill=\"none\" stroke=\"#333\"/>\n"
@@ -115,12 +116,11 @@ enum SVGPlot {
     }
 
     /// The fewest decimals that write every tick exactly.
-    private static func tickLabel(_ value: Double, ticks: [Double]) -> String {
-        let decimals = (0...4).first { decimals in
+    static func decimalsToWrite(_ ticks: [Double]) -> Int {
+        (0...4).first { decimals in
             let scale = pow(10, Double(decimals))
             return ticks.allSatisfy { abs($0 * scale - ($0 * scale).rounded()) < 1e-6 }
         } ?? 4
-        return format(value, decimals)
     }
 
     private static func gridLine(x1: Double, y1: Double, x2: Double, y2: Double) -> String {

@@ -48,7 +48,7 @@ struct Report: ParsableCommand {
 
     @Option(help: ArgumentHelp("Comma-separated codecs: \(CodecCatalog.names.joined(separator: ",")).",
                                valueName: "list"))
-    var codecs: String = CodecCatalog.defaultNames.joined(separator: ",")
+    var codecs: String = CodecCatalog.names.joined(separator: ",")
 
     @Option(help: ArgumentHelp("Comma-separated token counts at which vtok is evaluated.", valueName: "list"))
     var tokens: String = CodecCatalog.defaultTokenCounts.map(String.init).joined(separator: ",")
