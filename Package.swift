@@ -3,9 +3,10 @@
 import PackageDescription
 
 // Numeric kernels are hot loops over raw buffers; bounds checks there cost more than they catch
-// once the gradient checks pass, so release builds of the numeric modules drop them.
+// once the gradient checks pass, so release builds of the numeric modules drop them. sqrtf may set
+// errno unless told otherwise, which keeps LLVM from vectorising any loop that takes a square root.
 let numericSettings: [SwiftSetting] = [
-    .unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release)),
+    .unsafeFlags(["-Ounchecked", "-wmo", "-Xcc", "-fno-math-errno"], .when(configuration: .release)),
 ]
 
 let package = Package(

@@ -5,9 +5,7 @@ struct VTok: ParsableCommand {
         commandName: "vtok",
         abstract: "A discrete image tokenizer codec: images to short 1D token sequences, and back.",
         discussion: """
-        A .vtok file holds an image as a sequence of discrete tokens ordered coarse to fine. Any prefix
-        of the sequence decodes, so cutting the file (vtok truncate, or even head -c) trades quality
-        for bytes.
+        A .vtok file holds an image as a sequence of discrete tokens ordered coarse to fine. Any prefix of the sequence decodes, so cutting the file (vtok truncate, or even head -c) trades quality for bytes.
 
         Exit statuses:
           0  success (warnings, such as a cut file decoded to its prefix, go to stderr)
@@ -17,7 +15,7 @@ struct VTok: ParsableCommand {
           4  model problem: missing, malformed, or not the model a file was encoded with
         """,
         version: "0.1.0",
-        subcommands: [])
+        subcommands: [Info.self, Truncate.self])
 }
 
 runMappingExitStatus(VTok.self)

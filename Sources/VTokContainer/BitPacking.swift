@@ -1,0 +1,52 @@
+/// Appends unsigned integers of a fixed width, most significant bit first, into bytes.
+struct BitWriter {
+    private(set) var bytes: [UInt8] = []
+    private var accumulator: UInt64 = 0
+    private var accumulatedBits = 0
+
+    init(reservingBytes: Int) { bytes.reserveCapacity(reservingBytes) }
+
+    /// `value` must fit in `bitCount` (1...32) bits.
+    mutating func write(_ value: UInt32, bitCount: Int) {
+        accumulator = accumulator << UInt64(bitCount) | UInt64(value)
+        accumulatedBits += bitCount
+        while accumulatedBits >= 8 {
+            accumulatedBits -= 8
+            bytes.append(UInt8(truncatingIfNeeded: accumulator >> UInt64(accumulatedBits)))
+        }
+    }
+
+    /// The bytes written, the last one completed with zero bits.
+    func finished() -> [UInt8] {
+        guard accumulatedBits > 0 else { return bytes }
+        return bytes + [UInt8(truncatingIfNeeded: accumulator << UInt64(8 - accumulatedBits))]
+    }
+}
+
+/// Reads what `BitWriter` writes. The caller never reads past the bits present.
+struct BitReader {
+    private let bytes: ArraySlice<UInt8>
+    private var nextByte: Int
+    private var accumulator: UInt64 = 0
+    private var accumulatedBits = 0
+
+    init(_ bytes: ArraySlice<UInt8>) {
+        self.bytes = bytes
+        nextByte = bytes.startIndex
+    }
+
+    mutating func read(bitCount: Int) -> UInt32 {
+        while accumulatedBits < bitCount {
+            accumulator = accumulator << 8 | UInt64(bytes[nextByte])
+            nextByte += 1
+            accumulatedBits += 8
+        }
+        accumulatedBits -= bitCount
+        return UInt32(truncatingIfNeeded: accumulator >> UInt64(accumulatedBits) & (UInt64(1) << UInt64(bitCount) - 1))
+    }
+
+    /// The bits left in the byte last read (the padding, once every token is read).
+    var remainingBitsOfLastByte: UInt64 {
+        accumulator & (UInt64(1) << UInt64(accumulatedBits) - 1)
+    }
+}

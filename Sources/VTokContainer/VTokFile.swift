@@ -1,0 +1,125 @@
+/// A `.vtok` file in memory: the image and model it describes and the tokens of every tile.
+/// Byte format: spec/vtok.md.
+///
+/// ```swift
+/// let file = VTokFile(width: 640, height: 480, tiles: .single, layout: TokenLayout(groups: 1, bitsPerGroup: 12),
+///                     modelID: ModelID(weightsFile: weights), tokens: [ids])
+/// let bytes = try file.serialized()
+/// let (decoded, warnings) = try VTokFile.parse(bytes)     // warnings: the file was cut short
+/// try decoded.modelID.requireMatch(loadedModelID)         // refuse another model's tokens
+/// let smaller = try VTokFile.truncate(bytes, maxBytes: 40)  // longest token prefix in 40 bytes
+/// ```
+public struct VTokFile: Equatable, Sendable {
+    public var width: Int
+    public var height: Int
+    public var tiles: TileLayout
+    public var layout: TokenLayout
+    public var modelID: ModelID
+    /// `tokens[tile][i]`: token `i` of each tile, tiles in row-major order, coarse to fine. Every tile
+    /// holds the same number of tokens; each id is below `2^layout.bitsPerToken`.
+    public var tokens: [[UInt32]]
+
+    public init(width: Int, height: Int, tiles: TileLayout, layout: TokenLayout, modelID: ModelID, tokens: [[UInt32]]) {
+        self.width = width
+        self.height = height
+        self.tiles = tiles
+        self.layout = layout
+        self.modelID = modelID
+        self.tokens = tokens
+    }
+
+    /// Tokens per tile.
+    public var tokenCount: Int { tokens.first?.count ?? 0 }
+
+    public var header: VTokHeader {
+        VTokHeader(width: width, height: height, tiles: tiles, tokensPerTile: tokenCount, layout: layout, modelID: modelID)
+    }
+
+    /// The byte size of this file cut to each token prefix, 0...tokenCount (see `VTokHeader.truncationOffsets`).
+    public func truncationOffsets() -> [Int] { header.truncationOffsets() }
+
+    /// The first `count` tokens of every tile (0...tokenCount).
+    public func truncated(toTokens count: Int) -> VTokFile {
+        precondition(count >= 0 && count <= tokenCount, "VTokFile: cannot keep \(count) of \(tokenCount) tokens")
+        var copy = self
+        copy.tokens = tokens.map { Array($0.prefix(count)) }
+        return copy
+    }
+
+    /// The file's bytes. Throws if a field is out of range or the tokens do not fit the layout.
+    public func serialized() throws(VTokError) -> [UInt8] {
+        let header = self.header
+        try header.validate()
+        guard tokens.count == header.tileCount else {
+            throw .invalidTokens("\(tokens.count) tiles of tokens for a grid of \(header.tileCount) tiles")
+        }
+        guard tokens.allSatisfy({ $0.count == tokenCount }) else {
+            throw .invalidTokens("the tiles hold different numbers of tokens")
+        }
+        let bits = layout.bitsPerToken
+        if let tooLarge = tokens.lazy.joined().first(where: { UInt64($0) >> UInt64(bits) != 0 }) {
+            throw .invalidTokens("token id \(tooLarge) does not fit in \(bits) bits")
+        }
+        var writer = BitWriter(reservingBytes: header.payloadSize(forTokens: tokenCount))
+        for index in 0..<tokenCount {
+            for tile in tokens { writer.write(tile[index], bitCount: bits) }
+        }
+        let payload = writer.finished()
+        return header.encoded(payloadCRC: crc32(of: payload[...])) + payload
+    }
+
+    /// Reads a file. A file cut anywhere after its header decodes to its longest complete token prefix
+    /// with a `.truncated` warning; anything else that is not exactly a valid file throws (spec §6).
+    public static func parse(_ bytes: [UInt8]) throws(VTokError) -> (file: VTokFile, warnings: [VTokWarning]) {
+        let (header, storedPayloadCRC) = try VTokHeader.decode(bytes)
+        let payload = bytes[VTokHeader.size...]
+        let declaredPayloadSize = header.payloadSize(forTokens: header.tokensPerTile)
+        guard payload.count <= declaredPayloadSize else { throw .trailingBytes(count: payload.count - declaredPayloadSize) }
+
+        let count = header.decodableTokens(payloadBytes: payload.count)
+        var warnings: [VTokWarning] = []
+        let isComplete = payload.count == declaredPayloadSize
+        if isComplete {
+            let computed = crc32(of: payload)
+            guard computed == storedPayloadCRC else { throw .corruptPayload(stored: storedPayloadCRC, computed: computed) }
+        } else {
+            warnings.append(.truncated(declaredTokens: header.tokensPerTile, decodedTokens: count,
+                                       payloadBytes: payload.count, declaredPayloadBytes: declaredPayloadSize))
+        }
+
+        // Allocations are bounded by the bytes present (count × tiles × bits ≤ 8 × payload bytes), plus
+        // one empty array per tile (at most VTokHeader.maxTiles), whatever sizes the header declares.
+        var tokens = [[UInt32]](repeating: [], count: header.tileCount)
+        var reader = BitReader(payload)
+        for _ in 0..<count {
+            for tile in tokens.indices { tokens[tile].append(reader.read(bitCount: header.layout.bitsPerToken)) }
+        }
+        // A CRC-valid payload with stray padding bits was not written by a conforming writer; refusing it
+        // keeps the encoding canonical (one byte string per file content).
+        if isComplete, reader.remainingBitsOfLastByte != 0 { throw .nonzeroPadding }
+
+        let file = VTokFile(width: header.width, height: header.height, tiles: header.tiles,
+                            layout: header.layout, modelID: header.modelID, tokens: tokens)
+        return (file, warnings)
+    }
+
+    /// The file `bytes` cut to its first `count` tokens per tile: byte-identical to encoding `count`
+    /// tokens. `bytes` may itself be cut short, as long as it holds `count` complete tokens per tile.
+    public static func truncate(_ bytes: [UInt8], toTokens count: Int) throws(VTokError) -> [UInt8] {
+        let file = try parse(bytes).file
+        guard count >= 0 && count <= file.tokenCount else {
+            throw .notEnoughTokens(requested: count, available: file.tokenCount)
+        }
+        return try file.truncated(toTokens: count).serialized()
+    }
+
+    /// The longest token prefix of `bytes` whose complete file fits in `maxBytes`. Throws if not even
+    /// the header fits.
+    public static func truncate(_ bytes: [UInt8], maxBytes: Int) throws(VTokError) -> [UInt8] {
+        guard maxBytes >= VTokHeader.size else { throw .byteBudgetBelowHeader(maxBytes: maxBytes) }
+        let file = try parse(bytes).file
+        // offsets[0] is the header size, which fits: the index exists.
+        let count = file.truncationOffsets().lastIndex { $0 <= maxBytes }!
+        return try file.truncated(toTokens: count).serialized()
+    }
+}

@@ -1,0 +1,25 @@
+import Foundation
+
+/// Reading and writing whole files for the verbs, with errors mapped to exit statuses.
+enum FileIO {
+    static func read(_ path: String) throws -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            var isDirectory: ObjCBool = false
+            let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+            throw CLIError.badInput(exists ? (isDirectory.boolValue ? "\(path) is a directory" : "cannot read \(path)")
+                                           : "no such file: \(path)")
+        }
+        return [UInt8](data)
+    }
+
+    /// Writes through a temporary file and a rename, so that a failed write never leaves a half
+    /// file behind and writing over the input is safe.
+    static func write(_ bytes: [UInt8], to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        do {
+            try Data(bytes).write(to: url, options: .atomic)
+        } catch {
+            throw CLIError.outputFailed("cannot write \(path): \(error.localizedDescription)")
+        }
+    }
+}

@@ -1,0 +1,114 @@
+import ArgumentParser
+import Foundation
+import VTokContainer
+
+struct Info: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Describe a .vtok file: image, tiles, token layout, model, and where it can be cut.",
+        discussion: """
+        Reads the header and checks the payload. A file cut short (a partial download) is described with the tokens it still holds and a warning; a corrupt one is an error (exit status 2).
+
+        The truncation table lists, for every prefix length k, the size in bytes of the file cut to k tokens per tile: `vtok truncate --tokens k` writes exactly that many bytes.
+
+        Examples:
+          vtok info photo.vtok
+          vtok info photo.vtok --json | jq '.truncation_offsets[32]'
+        """)
+
+    @Argument(help: "The .vtok file to describe.")
+    var file: String
+
+    @Flag(help: "Print one JSON object instead of text.")
+    var json = false
+
+    func run() throws {
+        let bytes = try FileIO.read(file)
+        let (parsed, warnings) = try VTokFile.parse(bytes)
+        for warning in warnings { warn("\(file): \(warning)") }
+        let summary = FileSummary(path: file, fileBytes: bytes.count, file: parsed,
+                                  declaredTokens: try VTokHeader(parsing: bytes).tokensPerTile)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            encoder.keyEncodingStrategy = .convertToSnakeCase
+            print(String(decoding: try encoder.encode(summary), as: UTF8.self))
+        } else {
+            print(summary.text)
+        }
+    }
+}
+
+/// What `vtok info` reports about one file; its JSON form is part of the CLI's interface.
+struct FileSummary: Encodable {
+    struct Tiles: Encodable {
+        /// 0 when the whole image is fitted into one tile.
+        let side: Int
+        let columns: Int
+        let rows: Int
+        let count: Int
+    }
+
+    let path: String
+    let formatVersion: Int
+    let fileBytes: Int
+    let width: Int
+    let height: Int
+    let tiles: Tiles
+    /// Tokens per tile the header declares; `decodableTokens` is fewer when the file was cut.
+    let declaredTokens: Int
+    let decodableTokens: Int
+    let groups: Int
+    let bitsPerGroup: Int
+    let bitsPerToken: Int
+    let payloadCoding: String
+    let modelId: String
+    /// "complete" (payload checksum verified) or "truncated".
+    let status: String
+    /// `truncationOffsets[k]` is the size in bytes of this file cut to k tokens per tile.
+    let truncationOffsets: [Int]
+
+    init(path: String, fileBytes: Int, file: VTokFile, declaredTokens: Int) {
+        let header = file.header
+        let grid = file.tiles.tileGrid(width: file.width, height: file.height)
+        let side: Int
+        switch file.tiles {
+        case .single: side = 0
+        case .tiled(let s): side = s
+        }
+        self.path = path
+        formatVersion = Int(VTokHeader.currentVersion)
+        self.fileBytes = fileBytes
+        width = file.width
+        height = file.height
+        tiles = Tiles(side: side, columns: grid.columns, rows: grid.rows, count: header.tileCount)
+        self.declaredTokens = declaredTokens
+        decodableTokens = file.tokenCount
+        groups = file.layout.groups
+        bitsPerGroup = file.layout.bitsPerGroup
+        bitsPerToken = file.layout.bitsPerToken
+        payloadCoding = "raw"
+        modelId = file.modelID.description
+        status = decodableTokens == declaredTokens && fileBytes == header.fileSize(forTokens: declaredTokens)
+            ? "complete" : "truncated"
+        truncationOffsets = header.truncationOffsets()
+    }
+
+    var text: String {
+        let tileText = tiles.side == 0
+            ? "one tile (the whole image, fitted to the model's resolution)"
+            : "\(tiles.columns)x\(tiles.rows) tiles of \(tiles.side)x\(tiles.side) px"
+        let statusText = status == "complete"
+            ? "complete, payload checksum verified"
+            : "truncated: \(decodableTokens) of \(declaredTokens) tokens per tile decodable"
+        let shown = truncationOffsets.enumerated().map { "\($0.offset):\($0.element)" }
+        let table = shown.count <= 12 ? shown : Array(shown.prefix(8)) + ["..."] + Array(shown.suffix(3))
+        return """
+        \(path): .vtok version \(formatVersion), \(fileBytes) bytes (\(VTokHeader.size)-byte header)
+          image      \(width)x\(height), \(tileText)
+          tokens     \(decodableTokens) per tile, \(bitsPerToken) bits each (\(groups) group(s) of \(bitsPerGroup) bits), \(payloadCoding) payload
+          model      \(modelId)
+          status     \(statusText)
+          cut points tokens:bytes  \(table.joined(separator: "  "))
+        """
+    }
+}

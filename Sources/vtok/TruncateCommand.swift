@@ -1,0 +1,56 @@
+import ArgumentParser
+import VTokContainer
+
+struct Truncate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Keep only the first tokens of a .vtok file: a smaller file, a coarser image.",
+        discussion: """
+        The result is byte for byte the file that `vtok encode --tokens K` would have written, so truncating is as good as re-encoding and needs no model. Give either the number of tokens per tile to keep or a byte budget (the most tokens whose file fits). The input may itself be a cut file (a partial download): its complete tokens are kept, with a warning.
+
+        Examples:
+          vtok truncate photo.vtok --tokens 8 -o photo-8.vtok
+          vtok truncate photo.vtok --bytes 100 -o photo-100B.vtok
+        """)
+
+    @Argument(help: "The .vtok file to truncate.")
+    var file: String
+
+    @Option(help: "Tokens per tile to keep (0 or more, at most what the file holds).")
+    var tokens: Int?
+
+    @Option(help: "Largest output size in bytes, header included (at least \(VTokHeader.size)).")
+    var bytes: Int?
+
+    @Option(name: [.short, .customLong("output")], help: "Where to write the truncated file (may be the input).")
+    var output: String
+
+    func validate() throws {
+        switch (tokens, bytes) {
+        case (nil, nil), (.some, .some):
+            throw ValidationError("give exactly one of --tokens and --bytes")
+        case (let k?, nil) where k < 0:
+            throw ValidationError("--tokens must be 0 or more")
+        case (nil, let n?) where n < VTokHeader.size:
+            throw ValidationError("--bytes must be at least \(VTokHeader.size), the size of the header")
+        default:
+            break
+        }
+    }
+
+    func run() throws {
+        let input = try FileIO.read(file)
+        let (parsed, warnings) = try VTokFile.parse(input)
+        for warning in warnings { warn("\(file): \(warning)") }
+        let kept: VTokFile
+        if let tokens {
+            guard tokens <= parsed.tokenCount else {
+                throw CLIError.usage("\(file) holds \(parsed.tokenCount) tokens per tile; cannot keep \(tokens)")
+            }
+            kept = parsed.truncated(toTokens: tokens)
+        } else {
+            let count = parsed.truncationOffsets().lastIndex { $0 <= bytes! }!
+            kept = parsed.truncated(toTokens: count)
+        }
+        try FileIO.write(try kept.serialized(), to: output)
+    }
+}

@@ -1,5 +1,0 @@
-import XCTest
-
-final class VTokContainerTestsPlaceholder: XCTestCase {
-    func testPlaceholder() {}
-}
