@@ -105,8 +105,7 @@ public enum QualityReport {
         progress?.finish()
 
         let table = ResultTable(rows: rows)
-        let context = ReportContext(table: table, options: options, codecs: options.codecs,
-                                    imageSizes: sizes.sorted(), grid: grid)
+        let context = ReportContext(table: table, options: options, imageSizes: sizes.sorted(), grid: grid)
         try ReportWriter.write(context)
         return table
     }
@@ -167,7 +166,6 @@ struct GridImage {
 struct ReportContext {
     var table: ResultTable
     var options: ReportOptions
-    var codecs: [any RateDistortionCodec]
     var imageSizes: [String]
     var grid: [GridImage]
 
@@ -177,10 +175,10 @@ struct ReportContext {
 
     func description(of series: Series) -> String {
         if series.isHull {
-            let members = codecs.filter { $0.family == series.family }.map(\.name).joined(separator: ", ")
+            let members = options.codecs.filter { $0.family == series.family }.map(\.name).joined(separator: ", ")
             return "per image and byte budget, the best of \(members) whose file fits the budget"
         }
-        return codecs.first { $0.name == series.name }?.description ?? series.name
+        return options.codecs.first { $0.name == series.name }?.description ?? series.name
     }
 
     var hullBudgets: [Int] {

@@ -70,6 +70,15 @@ final class QualityReportTests: XCTestCase {
         }
     }
 
+    func testDirectoryListsPNGAndJPEGFilesByName() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for file in ["b.JPG", "a.png", "notes.txt", "c.jpeg"] {
+            try Data().write(to: directory.appendingPathComponent(file))
+        }
+        XCTAssertEqual(try ReportImage.directory(directory.path).map(\.name), ["a", "b", "c"])
+    }
+
     func testImagesTooSmallForSSIMAreRefused() {
         let options = ReportOptions(outputDirectory: "/nonexistent", preprocessing: .native,
                                     codecs: [WebPCodec(qualities: [50])], showsProgress: false)
