@@ -1,5 +1,0 @@
-import XCTest
-
-final class VTokImageTestsPlaceholder: XCTestCase {
-    func testPlaceholder() {}
-}
