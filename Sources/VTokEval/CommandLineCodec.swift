@@ -52,7 +52,7 @@ public struct CommandLineCodec: QualitySweepCodec {
         try withTemporaryDirectory { directory in
             let input = directory.appendingPathComponent("input.png")
             let output = directory.appendingPathComponent("encoded.\(format.fileExtension)")
-            try Data(ImageLibrary.pngEncode(image)).write(to: input)
+            try Data(PNGCodec.encode(image)).write(to: input)
             try runTool(encoderPath, encoderArguments(quality: quality, input: input.path, output: output.path))
             return try [UInt8](Data(contentsOf: output))
         }
@@ -64,7 +64,7 @@ public struct CommandLineCodec: QualitySweepCodec {
             let output = directory.appendingPathComponent("decoded.png")
             try Data(bytes).write(to: input)
             try runTool(decoderPath, [input.path, output.path])
-            return try ImageLibrary.pngDecode([UInt8](Data(contentsOf: output)))
+            return try PNGCodec.decode([UInt8](Data(contentsOf: output)))
         }
     }
 }

@@ -28,9 +28,9 @@ public struct DownscaledCodec<Base: RateDistortionCodec>: RateDistortionCodec {
         // Rounding up keeps every copy at least one pixel and covers the whole original.
         let smallWidth = (image.width + factor - 1) / factor
         let smallHeight = (image.height + factor - 1) / factor
-        let shrunk = timed { ImageLibrary.areaDownscaled(image, width: smallWidth, height: smallHeight) }
+        let shrunk = timed { image.resized(width: smallWidth, height: smallHeight, filter: .area) }
         return try base.operatingPoints(for: shrunk.result).map { point in
-            let enlarged = timed { ImageLibrary.bicubicUpscaled(point.decoded, width: image.width, height: image.height) }
+            let enlarged = timed { point.decoded.resized(width: image.width, height: image.height, filter: .bicubic) }
             return OperatingPoint(setting: point.setting, bytes: point.bytes, decoded: enlarged.result,
                                   encodeSeconds: shrunk.seconds + point.encodeSeconds,
                                   decodeSeconds: point.decodeSeconds + enlarged.seconds)

@@ -17,10 +17,10 @@ public struct JPEGBaseline: QualitySweepCodec {
     }
 
     public func encode(_ image: RGBImage, quality: Int) throws -> [UInt8] {
-        try ImageLibrary.jpegEncode(image, quality: quality)
+        try JPEGCodec.encode(image, quality: quality, optimizeHuffman: true, chroma: .subsampled420)
     }
 
     public func decode(_ bytes: [UInt8]) throws -> RGBImage {
-        try ImageLibrary.jpegDecode(bytes)
+        try JPEGCodec.decode(bytes)
     }
 }

@@ -19,7 +19,7 @@ public enum Preprocessing: Sendable, Equatable {
 
     func apply(_ image: RGBImage) -> RGBImage {
         switch self {
-        case .tokenizer(let size): ImageLibrary.tokenizerPreprocessed(image, size: size)
+        case .tokenizer(let size): image.tokenizerPreprocessed(size: size)
         case .native: image
         }
     }
@@ -44,7 +44,7 @@ public struct ReportImage: Sendable {
             .sorted()
         return files.map { file in
             let filePath = (path as NSString).appendingPathComponent(file)
-            return ReportImage(name: (file as NSString).deletingPathExtension) { try ImageLibrary.load(path: filePath) }
+            return ReportImage(name: (file as NSString).deletingPathExtension) { try ImageFile.load(path: filePath) }
         }
     }
 }
@@ -147,7 +147,7 @@ struct GridImage {
 
     init(name: String, original: RGBImage, scored: [ScoredPoint], budgets: [Int]) {
         let side = min(Self.cropSide, original.width, original.height)
-        func crop(_ image: RGBImage) -> RGBImage { ImageLibrary.centerCropped(image, width: side, height: side) }
+        func crop(_ image: RGBImage) -> RGBImage { image.centerCropped(width: side, height: side) }
         self.name = name
         originalCrop = crop(original)
         let families = scored.map(\.row.family).uniqued()

@@ -109,7 +109,7 @@ enum ReportWriter {
     }
 
     static func writePNG(_ image: RGBImage, to url: URL) throws {
-        try Data(ImageLibrary.pngEncode(image)).write(to: url)
+        try ImageFile.writePNG(image, to: url.path)
     }
 }
 
