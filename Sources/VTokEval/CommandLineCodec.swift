@@ -25,9 +25,10 @@ public struct CommandLineCodec: QualitySweepCodec {
         self.format = format
         self.encoderPath = encoderPath
         self.decoderPath = decoderPath
+        // cjxl 0.7 refuses qualities below 5, which map beyond its largest distance (25).
         self.qualities = qualities ?? (format == .avif
             ? [63, 60, 56, 52, 48, 44, 40, 36, 32, 28, 24, 20]
-            : [1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90])
+            : [5, 10, 20, 30, 40, 50, 60, 70, 80, 90])
     }
 
     public var name: String { format == .avif ? "AVIF" : "JPEG XL" }

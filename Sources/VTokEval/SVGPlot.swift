@@ -84,10 +84,10 @@ enum SVGPlot {
         for (index, line) in lines.enumerated() {
             let y = plotTop + 8 + Double(index) * 18
             let x = plotRight + 20
-            svg += "<g opacity=\"\(f(line.opacity))\"><line x1=\"\(f(x))\" y1=\"\(f(y))\" x2=\"\(f(x + 28))\" y2=\"\(f(y))\" "
+            svg += "<line x1=\"\(f(x))\" y1=\"\(f(y))\" x2=\"\(f(x + 28))\" y2=\"\(f(y))\" opacity=\"\(f(line.opacity))\" "
                 + "stroke=\"\(line.color)\" stroke-width=\"\(line.dashed ? 2.5 : 1.5)\""
                 + "\(line.dashed ? " stroke-dasharray=\"7 4\"" : "")/>"
-                + "<text x=\"\(f(x + 34))\" y=\"\(f(y + 4))\">\(escaped(line.name))</text></g>\n"
+                + "<text x=\"\(f(x + 34))\" y=\"\(f(y + 4))\">\(escaped(line.name))</text>\n"
         }
         return svg + "</svg>\n"
     }
