@@ -95,9 +95,10 @@ public enum QualityReport {
                 throw CodecError("\(reportImage.name) is \(image.width)x\(image.height); SSIM needs \(SSIM.minimumSide) px a side")
             }
             sizes.insert("\(image.width)x\(image.height)")
-            let scored = try score(image, named: reportImage.name, codecs: options.codecs)
+            let inGrid = index < options.gridImageCount
+            let scored = try score(image, named: reportImage.name, codecs: options.codecs, keepingDecoded: inGrid)
             rows += scored.map(\.row)
-            if index < options.gridImageCount {
+            if inGrid {
                 grid.append(GridImage(name: reportImage.name, original: image, scored: scored, budgets: options.gridBudgets))
             }
             progress?.advance()
@@ -110,15 +111,17 @@ public enum QualityReport {
         return table
     }
 
-    /// Every operating point of every codec on one image, with its scores.
-    static func score(_ image: RGBImage, named name: String, codecs: [any RateDistortionCodec]) throws -> [ScoredPoint] {
+    /// Every operating point of every codec on one image, with its scores. Decoded images are kept only when
+    /// asked for (images in the visual grid): at native sizes they would hold hundreds of megabytes.
+    static func score(_ image: RGBImage, named name: String, codecs: [any RateDistortionCodec],
+                      keepingDecoded: Bool) throws -> [ScoredPoint] {
         try codecs.flatMap { codec in
             try codec.operatingPoints(for: image).map { point in
                 let row = ResultRow(image: name, codec: codec.name, family: codec.family, setting: point.setting,
                                     width: image.width, height: image.height, bytes: point.bytes,
                                     scores: QualityScores(reference: image, distorted: point.decoded),
                                     encodeSeconds: point.encodeSeconds, decodeSeconds: point.decodeSeconds)
-                return ScoredPoint(row: row, decoded: point.decoded)
+                return ScoredPoint(row: row, decoded: keepingDecoded ? point.decoded : nil)
             }
         }
     }
@@ -126,7 +129,7 @@ public enum QualityReport {
 
 struct ScoredPoint {
     var row: ResultRow
-    var decoded: RGBImage
+    var decoded: RGBImage?
 }
 
 /// What the visual grid keeps of one image: a centre crop of the original and, per budget and family, the
@@ -156,7 +159,7 @@ struct GridImage {
                 let best = scored
                     .filter { $0.row.family == family && $0.row.bytes <= budget }
                     .max { $0.row.scores.psnr < $1.row.scores.psnr }
-                return Cell(family: family, budget: budget, chosen: best?.row, crop: best.map { crop($0.decoded) })
+                return Cell(family: family, budget: budget, chosen: best?.row, crop: best?.decoded.map(crop))
             }
         }
     }
