@@ -22,9 +22,6 @@ struct BDComparison {
 }
 
 enum MarkdownReport {
-    /// vtok rows, once a model exists, are compared against every classical series.
-    static let tokenizerFamily = "vtok"
-
     static func render(_ context: ReportContext) -> String {
         var text = """
         # Quality against bytes
@@ -98,8 +95,8 @@ enum MarkdownReport {
         in dB at equal bytes.
 
         """
-        let tests = context.series.filter { $0.family == tokenizerFamily }
-        let anchors = context.series.filter { $0.family != tokenizerFamily }
+        let tests = context.series.filter { $0.family == QualityReport.tokenizerFamily }
+        let anchors = context.series.filter { $0.family != QualityReport.tokenizerFamily }
         let comparisons: [BDComparison]
         if tests.isEmpty {
             guard let jpeg = anchors.first else { return text }

@@ -80,6 +80,9 @@ public struct ReportOptions: Sendable {
 /// results.json, report.md, psnr.svg, ms-ssim.svg and index.html (with its crops/) to the output directory.
 public enum QualityReport {
     public static let fileNames = ["results.csv", "results.json", "report.md", "psnr.svg", "ms-ssim.svg", "index.html"]
+    /// Codecs of this family are the ones under test: the Bjøntegaard table compares each of them against
+    /// every other series. Without any, it compares the classical series against the first one (JPEG).
+    public static let tokenizerFamily = "vtok"
 
     @discardableResult
     public static func run(images: [ReportImage], options: ReportOptions) throws -> ResultTable {

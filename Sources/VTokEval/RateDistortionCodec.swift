@@ -9,7 +9,8 @@ public protocol RateDistortionCodec: Sendable {
     var name: String { get }
     /// One sentence on how it was run: library, settings, resampling.
     var description: String { get }
-    /// Codecs sharing a family (JPEG at every scale) are pooled into that family's hull.
+    /// Codecs sharing a family (JPEG at every scale) are pooled into that family's hull. The tokenizer's
+    /// family is `QualityReport.tokenizerFamily`, which makes it the subject of the Bjøntegaard table.
     var family: String { get }
     /// Encodes and decodes `image` at every operating point. The decoded images have the size of `image`.
     func operatingPoints(for image: RGBImage) throws -> [OperatingPoint]

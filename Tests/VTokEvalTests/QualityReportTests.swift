@@ -70,6 +70,31 @@ final class QualityReportTests: XCTestCase {
         }
     }
 
+    /// A stand-in for the tokenizer: one conformance with the tokenizer's family puts it in every output and
+    /// makes it the subject of the Bjøntegaard table.
+    struct StandInTokenizer: RateDistortionCodec {
+        var name: String { "vtok" }
+        var description: String { "WebP at half size, standing in for the tokenizer" }
+        var family: String { QualityReport.tokenizerFamily }
+        func operatingPoints(for image: RGBImage) throws -> [OperatingPoint] {
+            try DownscaledCodec(WebPCodec(qualities: [10, 40, 70, 90]), factor: 2).operatingPoints(for: image)
+        }
+    }
+
+    func testATokenizerCodecPlugsInAndIsComparedAgainstEachBaseline() throws {
+        let output = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: output) }
+        let image = ReportImage(name: "synthetic") { SyntheticImages.textured(width: 64, height: 64, seed: 4) }
+        let codecs: [any RateDistortionCodec] = [StandInTokenizer(), JPEGBaseline(qualities: [20, 50, 80, 95])]
+        let options = ReportOptions(outputDirectory: output.path, preprocessing: .native, codecs: codecs,
+                                    gridImageCount: 0, showsProgress: false)
+        try QualityReport.run(images: [image], options: options)
+        let markdown = try String(contentsOf: output.appendingPathComponent("report.md"), encoding: .utf8)
+        XCTAssertFalse(markdown.contains("No vtok rows"))
+        let bdLine = try XCTUnwrap(markdown.split(separator: "\n").first { $0.hasPrefix("| vtok | JPEG |") })
+        XCTAssertTrue(bdLine.hasSuffix(" dB |"), "BD row without numbers: \(bdLine)")
+    }
+
     func testDirectoryListsPNGAndJPEGFilesByName() throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
