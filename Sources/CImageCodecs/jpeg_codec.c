@@ -176,7 +176,7 @@ static void jpeg_apply_options(j_compress_ptr cinfo, const vtok_jpeg_options *op
     if (options->progressive) jpeg_simple_progression(cinfo);
 }
 
-vtok_status vtok_jpeg_encode(const uint8_t *pixels, uint32_t width, uint32_t height,
+vtok_status vtok_jpeg_encode(const uint8_t *pixels, size_t pixels_size, uint32_t width, uint32_t height,
                              const vtok_jpeg_options *options, vtok_encoded *out) {
     memset(out, 0, sizeof *out);
     if (options->quality < 1 || options->quality > 100) {
@@ -203,8 +203,13 @@ vtok_status vtok_jpeg_encode(const uint8_t *pixels, uint32_t width, uint32_t hei
     cinfo.image_width = width;
     cinfo.image_height = height;
     jpeg_apply_options(&cinfo, options);
-    jpeg_start_compress(&cinfo, TRUE);
     const size_t row_bytes = (size_t)width * (size_t)cinfo.input_components;
+    if (pixels_size < row_bytes * height) {
+        vtok_set_message(out->message, "%zu bytes of pixels for %ux%u with %d channels", pixels_size, width, height,
+                         cinfo.input_components);
+        goto cleanup;
+    }
+    jpeg_start_compress(&cinfo, TRUE);
     while (cinfo.next_scanline < cinfo.image_height) {
         // libjpeg's row type is not const, but it only reads input rows.
         JSAMPROW row = (JSAMPROW)(pixels + cinfo.next_scanline * row_bytes);

@@ -159,7 +159,8 @@ static uint32_t png_channels(vtok_png_color color) {
     return 0;
 }
 
-vtok_status vtok_png_encode(const uint8_t *rows, const vtok_png_layout *layout, vtok_encoded *out) {
+vtok_status vtok_png_encode(const uint8_t *rows, size_t rows_size, const vtok_png_layout *layout,
+                            vtok_encoded *out) {
     memset(out, 0, sizeof *out);
     png_session session = {.message = out->message};
     png_structp volatile png = NULL;
@@ -173,6 +174,11 @@ vtok_status vtok_png_encode(const uint8_t *rows, const vtok_png_layout *layout, 
         return VTOK_ENCODE_FAILED;
     }
     const size_t row_bytes = ((size_t)layout->width * channels * (size_t)layout->bit_depth + 7) / 8;
+    if (rows_size < row_bytes * layout->height) {
+        vtok_set_message(out->message, "%zu bytes of rows for a layout that needs %zu", rows_size,
+                         row_bytes * layout->height);
+        return VTOK_ENCODE_FAILED;
+    }
 
     png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &session, png_session_error, png_session_warning);
     if (png != NULL) info = png_create_info_struct(png);

@@ -23,7 +23,8 @@ public enum PNGCodec {
     /// Any PNG layout libpng writes: rows packed as the PNG specification stores them (16-bit samples
     /// big-endian). Tests use it to produce every flavour the decoder must read.
     static func encode(packedRows: [UInt8], width: Int, height: Int, color: vtok_png_color, bitDepth: Int,
-                       interlaced: Bool = false, palette: [UInt8] = [], paletteAlpha: [UInt8]? = nil) throws -> [UInt8] {
+                       interlaced: Bool = false, palette: [UInt8] = [],
+                       paletteAlpha: [UInt8]? = nil) throws -> [UInt8] {
         precondition(UInt32(exactly: width) != nil && UInt32(exactly: height) != nil, "PNG dimensions out of range")
         return try packedRows.withUnsafeBufferPointer { rows in
             try palette.withUnsafeBufferPointer { palette in
@@ -34,7 +35,7 @@ public enum PNGCodec {
                         palette_rgb: palette.baseAddress, palette_entries: Int32(palette.count / 3),
                         palette_alpha: paletteAlpha == nil ? nil : alpha.baseAddress,
                         palette_alpha_entries: Int32(alpha.count))
-                    return try encodeThroughShim(.png) { vtok_png_encode(rows.baseAddress, &layout, $0) }
+                    return try encodeThroughShim(.png) { vtok_png_encode(rows.baseAddress, rows.count, &layout, $0) }
                 }
             }
         }
@@ -83,7 +84,7 @@ public enum JPEGCodec {
         var options = options
         return try pixels.withUnsafeBufferPointer { pixels in
             try encodeThroughShim(.jpeg) {
-                vtok_jpeg_encode(pixels.baseAddress, UInt32(width), UInt32(height), &options, $0)
+                vtok_jpeg_encode(pixels.baseAddress, pixels.count, UInt32(width), UInt32(height), &options, $0)
             }
         }
     }
@@ -104,7 +105,9 @@ private func decodeThroughShim(_ format: ImageFormat, _ bytes: UnsafeRawBufferPo
     let detail = message(of: &decoded.message)
     switch status {
     case VTOK_OK:
-        guard let pixels = decoded.pixels else { throw ImageError.corrupt(format, detail: "decoder returned no pixels") }
+        guard let pixels = decoded.pixels else {
+            throw ImageError.corrupt(format, detail: "decoder returned no pixels")
+        }
         let width = Int(decoded.width), height = Int(decoded.height)
         let samples = UnsafeBufferPointer(start: pixels, count: width * height * Int(decoded.channels))
         let rgb = decoded.channels == 4 ? compositedOverWhite(rgba: samples) : Array(samples)

@@ -16,7 +16,7 @@ public enum ImageFormat: String, Sendable, CustomStringConvertible {
 /// Bounds on what a decoder may allocate, so a hostile or broken file cannot exhaust memory.
 public struct ImageLimits: Sendable, Equatable {
     /// The largest `width * height` accepted. Checked against the header before any pixel memory is
-    /// allocated. Decoding needs about 4 bytes per pixel at the peak.
+    /// allocated. Decoding peaks at about 7 bytes per pixel (the decoder's buffer plus the RGB copy).
     public var maxPixels: Int
     /// The largest file `ImageFile.load` reads into memory.
     public var maxFileBytes: Int

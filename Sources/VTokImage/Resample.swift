@@ -47,7 +47,6 @@ extension RGBImage {
     /// Results are rounded to nearest and clamped to 0...255.
     public func resized(width newWidth: Int, height newHeight: Int, filter: ResampleFilter) -> RGBImage {
         precondition(newWidth > 0 && newHeight > 0, "resized: \(newWidth)x\(newHeight) is empty")
-        if newWidth == width && newHeight == height { return self }
         // An axis whose size does not change is skipped, so it stays bit-exact.
         let horizontal = newWidth == width ? nil
             : ResampleKernel(inputSize: width, outputSize: newWidth, filter: filter)

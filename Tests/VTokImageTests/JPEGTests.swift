@@ -62,20 +62,31 @@ final class JPEGTests: XCTestCase {
 
     func testLowerQualityIsSmaller() throws {
         let image = randomImage(width: 32, height: 32, seed: 3)
-        XCTAssertLessThan(try JPEGCodec.encode(image, quality: 20).count, try JPEGCodec.encode(image, quality: 90).count)
+        let low = try JPEGCodec.encode(image, quality: 20), high = try JPEGCodec.encode(image, quality: 90)
+        XCTAssertLessThan(low.count, high.count)
     }
 
     func testCMYKAndYCCKAreRefused() throws {
         var generator = SeededGenerator(seed: 4)
         let cmyk = randomBytes(8 * 8 * 4, using: &generator)
         for (color, name) in [(VTOK_JPEG_CMYK, "CMYK"), (VTOK_JPEG_CMYK_AS_YCCK, "YCCK")] {
-            let encoded = try JPEGCodec.encode(interleaved: cmyk, width: 8, height: 8, options: jpegOptions(color: color))
+            let encoded = try JPEGCodec.encode(interleaved: cmyk, width: 8, height: 8,
+                                               options: jpegOptions(color: color))
             XCTAssertEqual(startOfFrame(encoded)?.components, 4)
             let error = expectImageError { try ImageFile.decode(encoded) }
-            guard case .unsupported(.jpeg, let detail)? = error else { return XCTFail("\(name): \(String(describing: error))") }
+            guard case .unsupported(.jpeg, let detail)? = error else {
+                return XCTFail("\(name): \(String(describing: error))")
+            }
             XCTAssertTrue(detail.hasPrefix(name), detail)
             XCTAssertTrue(error!.description.contains("convert it to sRGB"), error!.description)
         }
+    }
+
+    func testPixelsShorterThanTheImageAreRefused() {
+        let error = expectImageError {
+            try JPEGCodec.encode(interleaved: [1, 2, 3], width: 2, height: 1, options: jpegOptions())
+        }
+        XCTAssertEqual(error, .encodingFailed(.jpeg, detail: "3 bytes of pixels for 2x1 with 3 channels"))
     }
 
     /// libjpeg-turbo's djpeg defaults to the same accurate integer IDCT and fancy upsampling as our

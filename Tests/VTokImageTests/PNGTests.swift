@@ -25,7 +25,8 @@ final class PNGTests: XCTestCase {
     func testGray16IsRoundedTo8Bit() throws {
         let samples: [UInt16] = [0, 128, 129, 257, 385, 386, 32767, 65278, 65407, 65535]
         let expected = samples.map(round16to8).flatMap { [$0, $0, $0] }
-        try assertDecodes(rows: bigEndian(samples), width: 5, height: 2, color: VTOK_PNG_GRAY, bitDepth: 16, to: expected)
+        try assertDecodes(rows: bigEndian(samples), width: 5, height: 2, color: VTOK_PNG_GRAY, bitDepth: 16,
+                          to: expected)
     }
 
     func testGray1Bit() throws {
@@ -104,12 +105,34 @@ final class PNGTests: XCTestCase {
         XCTAssertEqual(try PNGCodec.decode(encoded), image)
     }
 
+    /// Colour metadata is not applied and broken ancillary chunks do not fail the image: a gamma of
+    /// 1.0, a malformed ICC profile, text and a private chunk leave the pixels as they are.
+    func testAncillaryChunksAreIgnored() throws {
+        let image = randomImage(width: 6, height: 5, seed: 21)
+        let plain = try PNGCodec.encode(image)
+        let endOfHeader = 8 + 25 // signature, then IHDR: 4 length + 4 type + 13 data + 4 CRC
+        let extras = pngChunk("gAMA", bigEndian32(100_000))
+            + pngChunk("iCCP", Array("profile".utf8) + [0, 0] + [1, 2, 3, 4, 5])
+            + pngChunk("tEXt", Array("Comment".utf8) + [0] + Array("made by a test".utf8))
+            + pngChunk("vtOk", [9, 9, 9])
+        var decorated = plain
+        decorated.insert(contentsOf: extras, at: endOfHeader)
+        XCTAssertEqual(try PNGCodec.decode(decorated), image)
+    }
+
     func testInvalidLayoutIsAnEncodingError() {
         // Bit depth 3 does not exist.
         let error = expectImageError {
             try PNGCodec.encode(packedRows: [0, 0], width: 2, height: 1, color: VTOK_PNG_GRAY, bitDepth: 3)
         }
         guard case .encodingFailed(.png, _)? = error else { return XCTFail("got \(String(describing: error))") }
+    }
+
+    func testRowsShorterThanTheLayoutAreRefused() {
+        let error = expectImageError {
+            try PNGCodec.encode(packedRows: [1, 2, 3], width: 2, height: 1, color: VTOK_PNG_RGB, bitDepth: 8)
+        }
+        XCTAssertEqual(error, .encodingFailed(.png, detail: "3 bytes of rows for a layout that needs 6"))
     }
 
     // MARK: Helpers

@@ -3,7 +3,8 @@ import XCTest
 
 final class ResampleTests: XCTestCase {
     func testConstantImageStaysConstantUnderEveryFilter() {
-        let constant = RGBImage(width: 23, height: 17, pixels: Array(repeating: [201, 7, 99], count: 23 * 17).flatMap { $0 })
+        let constant = RGBImage(width: 23, height: 17,
+                                pixels: Array(repeating: [201, 7, 99], count: 23 * 17).flatMap { $0 })
         for filter in ResampleFilter.allCases {
             for (width, height) in [(11, 8), (5, 40), (64, 3), (1, 1), (23, 50)] {
                 let resized = constant.resized(width: width, height: height, filter: filter)
@@ -66,7 +67,8 @@ final class ResampleTests: XCTestCase {
             for y in margin..<(height * factor - margin) {
                 for x in margin..<(width * factor - margin) {
                     // Output pixel centres map back to source coordinates (x + 0.5) / factor - 0.5.
-                    let expected = ramp((Double(x) + 0.5) / Double(factor) - 0.5, (Double(y) + 0.5) / Double(factor) - 0.5)
+                    let sourceX = (Double(x) + 0.5) / Double(factor) - 0.5
+                    let expected = ramp(sourceX, (Double(y) + 0.5) / Double(factor) - 0.5)
                     for channel in 0..<3 {
                         XCTAssertEqual(Double(large.pixels[(y * width * factor + x) * 3 + channel]), expected[channel],
                                        accuracy: 1.0, "\(filter) at (\(x), \(y))")
@@ -98,7 +100,9 @@ final class ResampleTests: XCTestCase {
 
     func testCenterCropPicksTheMiddle() {
         // Each pixel stores its own coordinates: R = x, G = y.
-        let coordinates: [UInt8] = (0..<(15 * 12)).flatMap { index -> [UInt8] in [UInt8(index % 15), UInt8(index / 15), 0] }
+        let coordinates: [UInt8] = (0..<(15 * 12)).flatMap { index -> [UInt8] in
+            [UInt8(index % 15), UInt8(index / 15), 0]
+        }
         let image = RGBImage(width: 15, height: 12, pixels: coordinates)
         let cropped = image.centerCropped(width: 10, height: 7)
         XCTAssertEqual(cropped.width, 10)

@@ -79,3 +79,21 @@ func temporaryDirectory() throws -> URL {
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
 }
+
+func bigEndian32(_ value: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: value >> (24 - 8 * $0)) } }
+
+/// The CRC-32 PNG chunks carry (ISO 3309, as zlib computes it).
+func crc32<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> UInt32 {
+    var crc: UInt32 = 0xFFFF_FFFF
+    for byte in bytes {
+        crc ^= UInt32(byte)
+        for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+    }
+    return ~crc
+}
+
+/// A complete PNG chunk: length, type, data, CRC.
+func pngChunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
+    let typeAndData = Array(type.utf8) + data
+    return bigEndian32(UInt32(data.count)) + typeAndData + bigEndian32(crc32(typeAndData))
+}

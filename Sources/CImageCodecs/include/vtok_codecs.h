@@ -70,7 +70,8 @@ typedef struct vtok_png_layout {
 /// Encodes rows already in PNG sample layout: packed rows of ceil(width * channels * bit_depth / 8)
 /// bytes, 16-bit samples big-endian. RGB8 is the everyday case; the other layouts exist so tests can
 /// produce every PNG flavour.
-vtok_status vtok_png_encode(const uint8_t *rows, const vtok_png_layout *layout, vtok_encoded *out);
+vtok_status vtok_png_encode(const uint8_t *rows, size_t rows_size, const vtok_png_layout *layout,
+                            vtok_encoded *out);
 
 // MARK: JPEG
 
@@ -96,7 +97,7 @@ typedef struct vtok_jpeg_options {
 } vtok_jpeg_options;
 
 /// Encodes interleaved 8-bit pixels (3 or 4 channels according to options->color).
-vtok_status vtok_jpeg_encode(const uint8_t *pixels, uint32_t width, uint32_t height,
+vtok_status vtok_jpeg_encode(const uint8_t *pixels, size_t pixels_size, uint32_t width, uint32_t height,
                              const vtok_jpeg_options *options, vtok_encoded *out);
 
 #endif
