@@ -1,22 +1,22 @@
 import Foundation
 
 /// "images 7/24 [=======>      ] 29%  ETA 0:41" on one stderr line, redrawn as images finish.
-final class ProgressBar {
+public final class ProgressBar {
     let total: Int
     private var done = 0
     private let start = Date()
 
-    init(total: Int) {
+    public init(total: Int) {
         self.total = total
         draw()
     }
 
-    func advance() {
+    public func advance() {
         done += 1
         draw()
     }
 
-    func finish() {
+    public func finish() {
         FileHandle.standardError.write(Data("\n".utf8))
     }
 
