@@ -62,6 +62,6 @@ let package = Package(
         .testTarget(name: "VTokModelTests", dependencies: ["VTokModel", "VTokNN", "VTokImage", "VTokContainer"]),
         .testTarget(name: "VTokTrainingTests", dependencies: ["VTokTraining", "VTokModel", "VTokNN", "VTokImage"]),
         .testTarget(name: "VTokEvalTests", dependencies: ["VTokEval", "VTokImage"]),
-        .testTarget(name: "CLITests", dependencies: ["VTokContainer", "VTokImage"]),
+        .testTarget(name: "CLITests", dependencies: ["VTokContainer", "VTokImage", "VTokModel", "VTokEval"]),
     ]
 )
