@@ -9,9 +9,9 @@ public struct TokenizerConfig: Codable, Equatable, Sendable {
     public var workingResolution = 64
     /// Patch side at the working resolution: (workingResolution / patchSize)² patch positions.
     public var patchSize = 8
-    public var width = 256
-    public var heads = 4
-    public var encoderLayers = 4
+    public var width = 192
+    public var heads = 3
+    public var encoderLayers = 3
     public var decoderLayers = 4
     public var mlpRatio = 4
     /// K: tokens per image (or tile); every prefix 0...K decodes.
@@ -24,7 +24,7 @@ public struct TokenizerConfig: Codable, Equatable, Sendable {
     public var bitsPerGroup = 6
     /// The first tokens also feed a linear decoder path straight to pixels (0 disables it): a path
     /// that learns fast, PCA-like, while the transformer learns what it misses.
-    public var linearPathTokens = 32
+    public var linearPathTokens = 16
     /// Weight of the per-group entropy loss (mean per-sample entropy minus batch-code entropy).
     public var entropyWeight: Float = 0.01
     /// Temperature of the soft code assignments in the entropy loss.
