@@ -72,16 +72,15 @@ public enum BLASRuntime {
         sgemmGFLOPS(m: size, n: size, k: size, repetitions: repetitions)
     }
 
+    /// The best of `repetitions` timed products after a warm-up: on shared cores the fastest run is
+    /// the one least disturbed by other processes.
     public static func sgemmGFLOPS(m: Int, n: Int, k: Int, repetitions: Int) -> Double {
         let a = Tensor(shape: [m, k]), b = Tensor(shape: [k, n]), c = Tensor(shape: [m, n])
         a.fill(0.5); b.fill(0.25)
-        gemm(m: m, n: n, k: k, a: a.pointer, lda: k, b: b.pointer, ldb: n, c: c.pointer, ldc: n)
-        let start = monotonicSeconds()
-        for _ in 0..<repetitions {
+        let seconds = bestTime(repetitions: repetitions) {
             gemm(m: m, n: n, k: k, a: a.pointer, lda: k, b: b.pointer, ldb: n, c: c.pointer, ldc: n)
         }
-        let seconds = monotonicSeconds() - start
-        return 2.0 * Double(m * n * k * repetitions) / seconds / 1e9
+        return 2.0 * Double(m * n * k) / seconds / 1e9
     }
 
     /// Runs `body` with OpenBLAS on one thread, for code that calls BLAS from several threads of its
@@ -103,6 +102,18 @@ func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, al
           beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
     cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                 blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+}
+
+/// Best wall time of `repetitions` runs of `body` after one untimed warm-up run.
+func bestTime(repetitions: Int, _ body: () -> Void) -> Double {
+    body()
+    var best = Double.infinity
+    for _ in 0..<max(repetitions, 1) {
+        let start = monotonicSeconds()
+        body()
+        best = min(best, monotonicSeconds() - start)
+    }
+    return best
 }
 
 func monotonicSeconds() -> Double {
