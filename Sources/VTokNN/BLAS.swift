@@ -15,14 +15,12 @@ public enum BLASRuntime {
 
     public static var threadCount: Int { Int(openblas_get_num_threads()) }
 
-    /// Kernel families that are only fallbacks on a CPU from the last decade.
-    static let genericCorenames: Set<String> = [
-        "prescott", "core2", "katmai", "coppermine", "northwood", "penryn", "dunnington", "nehalem",
-        "atom", "athlon", "opteron", "barcelona", "bobcat", "unknown", "",
-    ]
+    /// Kernel families tuned for current CPUs; anything else OpenBLAS reports (Prescott, Core2,
+    /// Katmai, Sandybridge, ...) is a fallback on a machine that has AVX2 or AVX-512.
+    static let modernCorenames: Set<String> = ["haswell", "zen", "skylakex", "cooperlake", "sapphirerapids"]
 
     public static func isGeneric(corename: String) -> Bool {
-        genericCorenames.contains(corename.lowercased())
+        !modernCorenames.contains(corename.lowercased())
     }
 
     /// The `OPENBLAS_CORETYPE` a CPU with these /proc/cpuinfo flags should use, or nil when none
@@ -36,13 +34,25 @@ public enum BLASRuntime {
 
     static let reexecMarker = "VTOK_BLAS_REEXECUTED"
 
+    /// The core type to re-execute with, or nil to carry on: only when nobody chose one
+    /// (`OPENBLAS_CORETYPE` unset), this is not already the re-executed process, and OpenBLAS fell
+    /// back to a generic kernel on a CPU that has better ones.
+    static func reexecutionCoretype(environment: [String: String], corename: String, cpuFlags: String) -> String? {
+        guard environment["OPENBLAS_CORETYPE"] == nil, environment[reexecMarker] == nil,
+              isGeneric(corename: corename) else { return nil }
+        return coretype(forCPUFlags: cpuFlags)
+    }
+
     /// Call first thing in `main`: when OpenBLAS picked generic kernels on a CPU that has AVX2 or
-    /// AVX-512, re-executes this program with `OPENBLAS_CORETYPE` set. Returns normally when nothing
-    /// needs fixing or when the re-execution fails (with a warning on stderr).
+    /// AVX-512, re-executes this program with `OPENBLAS_CORETYPE` set (the library reads it only
+    /// when it loads). Returns normally when nothing needs fixing, or when the re-execution fails,
+    /// with a warning on stderr.
     public static func ensureOptimizedKernels() {
-        guard getenv("OPENBLAS_CORETYPE") == nil, getenv(reexecMarker) == nil,
-              isGeneric(corename: corename),
-              let coretype = coretype(forCPUFlags: cpuFlags()) else { return }
+        let environment = [
+            "OPENBLAS_CORETYPE": getenv("OPENBLAS_CORETYPE").map { String(cString: $0) },
+            reexecMarker: getenv(reexecMarker).map { String(cString: $0) },
+        ].compactMapValues { $0 }
+        guard let coretype = reexecutionCoretype(environment: environment, corename: corename, cpuFlags: cpuFlags()) else { return }
         setenv("OPENBLAS_CORETYPE", coretype, 1)
         setenv(reexecMarker, "1", 1)
         let arguments = CommandLine.arguments.map { strdup($0) } + [nil]

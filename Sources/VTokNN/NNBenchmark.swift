@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The NN core's speed: SGEMM at the model's shapes, then one training step and one inference
 /// forward of a transformer stack, each as GFLOP/s from counted matrix-product FLOPs. Element-wise
 /// work is not counted, so the step figures fall short of SGEMM by exactly what it and the
@@ -77,7 +81,20 @@ public enum NNBenchmark {
             configuration: c, parameterCount: parameters.map(\.count).reduce(0, +),
             sgemmGFLOPS: sgemm, sgemmShapes: shapes,
             trainStepSeconds: trainSeconds, trainStepGFLOPS: 3 * c.forwardFLOPs / trainSeconds / 1e9,
-            inferenceSeconds: inferenceSeconds, inferenceGFLOPS: c.forwardFLOPs / inferenceSeconds / 1e9)
+            inferenceSeconds: inferenceSeconds, inferenceGFLOPS: c.forwardFLOPs / inferenceSeconds / 1e9,
+            peakResidentBytes: peakResidentBytes())
+    }
+
+    /// The process's high-water mark of resident memory: the activation and gradient buffers of
+    /// the step dominate it.
+    static func peakResidentBytes() -> Int {
+        #if canImport(Glibc)
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        return usage.ru_maxrss * 1024  // Linux reports kilobytes
+        #else
+        return 0
+        #endif
     }
 
     /// Stands in for AdamW: one read-modify-write pass over values and gradients, as an update costs.
@@ -105,6 +122,7 @@ public struct NNBenchmarkResult: Codable, Sendable {
     public let trainStepGFLOPS: Double
     public let inferenceSeconds: Double
     public let inferenceGFLOPS: Double
+    public let peakResidentBytes: Int
 
     enum CodingKeys: String, CodingKey {
         case corename, configuration
@@ -117,6 +135,7 @@ public struct NNBenchmarkResult: Codable, Sendable {
         case trainStepGFLOPS = "train_step_gflops"
         case inferenceSeconds = "inference_seconds"
         case inferenceGFLOPS = "inference_gflops"
+        case peakResidentBytes = "peak_resident_bytes"
     }
 
     /// One line per figure, with the ratios the bars are set on.
@@ -128,6 +147,7 @@ public struct NNBenchmarkResult: Codable, Sendable {
         sgemm (model shapes): \(format(sgemmGFLOPS)) GFLOP/s [\(sgemmShapes.map { "\($0.m)x\($0.n)x\($0.k): \(format($0.gflops))" }.joined(separator: ", "))]
         train step: \(format(trainStepGFLOPS)) GFLOP/s (\(format(trainStepSeconds * 1000)) ms, \(format(100 * trainStepGFLOPS / sgemmGFLOPS))% of sgemm)
         inference: \(format(inferenceGFLOPS)) GFLOP/s (\(format(inferenceSeconds * 1000)) ms, \(format(100 * inferenceGFLOPS / sgemmGFLOPS))% of sgemm)
+        peak resident memory: \(format(Double(peakResidentBytes) / 1_048_576)) MiB
         """
     }
 
