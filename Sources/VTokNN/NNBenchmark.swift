@@ -57,6 +57,8 @@ public enum NNBenchmark {
         let sgemmFLOPs = shapes.map { 2.0 * Double($0.m * $0.n * $0.k) }
         let sgemmSeconds = zip(sgemmFLOPs, shapes).map { $0 / ($1.gflops * 1e9) }.reduce(0, +)
         let sgemm = sgemmFLOPs.reduce(0, +) / sgemmSeconds / 1e9
+        let openBLASThreaded = BLASRuntime.openBLASThreadedSGEMMGFLOPS(size: 1024, repetitions: 4 * c.repetitions)
+        let split = BLASRuntime.sgemmGFLOPS(size: 1024, repetitions: 4 * c.repetitions)
 
         var rng = SeededRandom(seed: 1)
         let model = Sequential((0..<c.blocks).map { i in
@@ -79,7 +81,7 @@ public enum NNBenchmark {
         return NNBenchmarkResult(
             corename: BLASRuntime.corename, blasThreads: BLASRuntime.threadCount, workerThreads: Parallel.workerCount,
             configuration: c, parameterCount: parameters.map(\.count).reduce(0, +),
-            sgemmGFLOPS: sgemm, sgemmShapes: shapes,
+            sgemmGFLOPS: sgemm, sgemmShapes: shapes, sgemm1024GFLOPS: split, sgemm1024OpenBLASThreadsGFLOPS: openBLASThreaded,
             trainStepSeconds: trainSeconds, trainStepGFLOPS: 3 * c.forwardFLOPs / trainSeconds / 1e9,
             inferenceSeconds: inferenceSeconds, inferenceGFLOPS: c.forwardFLOPs / inferenceSeconds / 1e9,
             peakResidentBytes: peakResidentBytes())
@@ -118,6 +120,10 @@ public struct NNBenchmarkResult: Codable, Sendable {
     public let parameterCount: Int
     public let sgemmGFLOPS: Double
     public let sgemmShapes: [NNBenchmark.SGEMMShape]
+    /// 1024³ as the model runs products (split over `Parallel`'s workers, OpenBLAS on one thread)
+    /// and with OpenBLAS's own thread pool instead.
+    public let sgemm1024GFLOPS: Double
+    public let sgemm1024OpenBLASThreadsGFLOPS: Double
     public let trainStepSeconds: Double
     public let trainStepGFLOPS: Double
     public let inferenceSeconds: Double
@@ -131,6 +137,8 @@ public struct NNBenchmarkResult: Codable, Sendable {
         case parameterCount = "parameter_count"
         case sgemmGFLOPS = "sgemm_gflops"
         case sgemmShapes = "sgemm_shapes"
+        case sgemm1024GFLOPS = "sgemm_1024_gflops"
+        case sgemm1024OpenBLASThreadsGFLOPS = "sgemm_1024_openblas_threads_gflops"
         case trainStepSeconds = "train_step_seconds"
         case trainStepGFLOPS = "train_step_gflops"
         case inferenceSeconds = "inference_seconds"
@@ -142,9 +150,10 @@ public struct NNBenchmarkResult: Codable, Sendable {
     public var summary: String {
         let c = configuration
         return """
-        OpenBLAS core \(corename), \(blasThreads) BLAS threads, \(workerThreads) workers
+        OpenBLAS core \(corename), \(blasThreads) BLAS thread(s) per call, \(workerThreads) workers
         model: \(c.blocks) blocks, width \(c.width), \(c.heads) heads, batch \(c.batchSize) x sequence \(c.sequenceLength), \(parameterCount) parameters
         sgemm (model shapes): \(format(sgemmGFLOPS)) GFLOP/s [\(sgemmShapes.map { "\($0.m)x\($0.n)x\($0.k): \(format($0.gflops))" }.joined(separator: ", "))]
+        sgemm 1024^3: \(format(sgemm1024GFLOPS)) GFLOP/s split over the workers, \(format(sgemm1024OpenBLASThreadsGFLOPS)) with OpenBLAS's threads
         train step: \(format(trainStepGFLOPS)) GFLOP/s (\(format(trainStepSeconds * 1000)) ms, \(format(100 * trainStepGFLOPS / sgemmGFLOPS))% of sgemm)
         inference: \(format(inferenceGFLOPS)) GFLOP/s (\(format(inferenceSeconds * 1000)) ms, \(format(100 * inferenceGFLOPS / sgemmGFLOPS))% of sgemm)
         peak resident memory: \(format(Double(peakResidentBytes) / 1_048_576)) MiB
