@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "VTokTraining", dependencies: ["VTokModel", "VTokNN", "VTokImage"],
                 swiftSettings: numericSettings),
         // Evaluation: metrics (PSNR, SSIM, MS-SSIM), classical codecs, the report.
-        .target(name: "VTokEval", dependencies: ["VTokImage", "CWebP", "CJPEG"], swiftSettings: numericSettings),
+        .target(name: "VTokEval", dependencies: ["VTokImage", "VTokContainer", "VTokModel", "CWebP", "CJPEG"], swiftSettings: numericSettings),
         // The thin command-line front end.
         .executableTarget(name: "vtok", dependencies: [
             "VTokImage", "VTokContainer", "VTokNN", "VTokEval", "VTokModel", "VTokTraining",
@@ -62,6 +62,6 @@ let package = Package(
         .testTarget(name: "VTokModelTests", dependencies: ["VTokModel", "VTokNN", "VTokImage", "VTokContainer"]),
         .testTarget(name: "VTokTrainingTests", dependencies: ["VTokTraining", "VTokModel", "VTokNN", "VTokImage"]),
         .testTarget(name: "VTokEvalTests", dependencies: ["VTokEval", "VTokImage"]),
-        .testTarget(name: "CLITests", dependencies: ["VTokContainer", "VTokImage"]),
+        .testTarget(name: "CLITests", dependencies: ["VTokContainer", "VTokImage", "VTokModel", "VTokEval"]),
     ]
 )

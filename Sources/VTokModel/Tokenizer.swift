@@ -3,15 +3,16 @@ import VTokNN
 
 /// The tokenizer network: a 1D-token autoencoder in the FlexTok / One-D-Piece / WeTok family.
 ///
-/// Encoder: the working-resolution image is cut into patches, embedded, and followed by K learned
-/// register tokens; transformer blocks run with FlexTok's mask (patches see patches, register i sees
-/// every patch and registers ≤ i), so the first k registers never depend on later ones. Each
-/// register is projected to `groups × bitsPerGroup` latents and sign-quantized (`GroupedLFQ`).
+/// Encoder: the working-resolution image is cut into patches, embedded, and followed by learned
+/// register positions; transformer blocks run with FlexTok's mask (patches see patches, register i
+/// sees every patch and registers ≤ i), so the first registers never depend on later ones. Each
+/// register emits `tokensPerRegister` tokens of `groups × bitsPerGroup` latents, sign-quantized
+/// (`GroupedLFQ`): token t comes from register t / tokensPerRegister.
 ///
-/// Decoder: the first k quantized tokens (the rest replaced by a learned mask token), followed by
-/// one learned query per patch position, go through full-attention blocks; the queries become
-/// patches of the image. Optionally, the bits of the first tokens also feed a linear map straight
-/// to pixels, added to the output.
+/// Decoder: tokens past the kept length k are zeroed (a kept bit is ±1, a dropped one 0); each
+/// group of `tokensPerRegister` tokens is embedded into one position; one learned query per patch
+/// position follows, and full-attention blocks turn the queries into patches of the image. The
+/// bits of the first tokens also feed a linear map straight to pixels, added to the output.
 ///
 /// Images here are (B, 3, R, R) tensors at the working resolution R with values in [0, 1].
 public final class Tokenizer {
@@ -21,16 +22,16 @@ public final class Tokenizer {
     private let encoderRegisters: AppendLearnedRows
     private let encoderBlocks: [TransformerBlock]
     private let encoderRegisterSlice: SliceRows
+    private let encoderTokens: Regroup
     private let quantizer: GroupedLFQ
+    private let dropTokens = DropTokens()
     private let decoder: Sequential
-    private let decoderMask: MaskEmbedding
     private let linearPath: Linear?
     private let loss = ReconstructionLoss(.meanSquaredError)
 
     private var normalizedInput: Tensor?
     private var prediction: Tensor?
     private var linearPathInput: Tensor?
-    private var keptLengths: [Int] = []
 
     public let parameters: [Parameter]
 
@@ -38,7 +39,8 @@ public final class Tokenizer {
         try config.validate()
         self.config = config
         var rng = SeededRandom(seed: config.seed)
-        let width = config.width, patches = config.patchCount, registers = config.maxTokens
+        let width = config.width, patches = config.patchCount, registers = config.registerCount
+        let tokens = config.maxTokens, registerBits = config.tokensPerRegister * config.bitsPerToken
         let patchLayout = PatchLayout(channels: 3, height: config.workingResolution, width: config.workingResolution,
                                       patchSize: config.patchSize)
 
@@ -48,6 +50,7 @@ public final class Tokenizer {
                              mask: .causalWithin(patches..<patches + registers), rng: &rng)
         }
         encoderRegisterSlice = SliceRows(patches..<patches + registers)
+        encoderTokens = Regroup(rowsPerSample: tokens, rowWidth: config.bitsPerToken)
         encoder = Sequential([
             Patchify(patchLayout),
             Linear(name: "encoder.patch_embed", inputs: config.patchValues, outputs: width, rng: &rng),
@@ -56,20 +59,20 @@ public final class Tokenizer {
         ] + encoderBlocks + [
             encoderRegisterSlice,
             LayerNorm(name: "encoder.norm", width: width),
-            Linear(name: "encoder.to_latent", inputs: width, outputs: config.bitsPerToken, rng: &rng),
+            Linear(name: "encoder.to_latent", inputs: width, outputs: registerBits, rng: &rng),
+            encoderTokens,
         ])
 
         quantizer = GroupedLFQ(groups: config.groups, bitsPerGroup: config.bitsPerGroup,
                                temperature: config.entropyTemperature)
 
-        decoderMask = MaskEmbedding(name: "decoder.mask_token", width: width, rng: &rng)
         let decoderBlocks = (0..<config.decoderLayers).map { i in
             TransformerBlock(name: "decoder.block\(i)", width: width, heads: config.heads, mlpRatio: config.mlpRatio,
                              rng: &rng)
         }
         decoder = Sequential([
-            Linear(name: "decoder.token_embed", inputs: config.bitsPerToken, outputs: width, rng: &rng),
-            decoderMask,
+            Regroup(rowsPerSample: registers, rowWidth: registerBits),
+            Linear(name: "decoder.token_embed", inputs: registerBits, outputs: width, rng: &rng),
             PositionEmbedding(name: "decoder.token_position", length: registers, width: width, rng: &rng),
             AppendLearnedRows(name: "decoder.queries", rows: patches, width: width, rng: &rng),
         ] + decoderBlocks + [
@@ -112,11 +115,12 @@ public final class Tokenizer {
         let output = forward(images: images, keptLengths: keptLengths)
         let reconstruction = loss.forward(output, normalizedInput!)
         let dOutput = loss.backward()
-        let dQuantized = decoder.backward(dOutput)
+        let dKept = decoder.backward(dOutput)
         if let linearPath {
             let dPath = linearPath.backward(dOutput.reshaped([dOutput.shape[0], dOutput.count / dOutput.shape[0]]))
-            scatterLinearPathGradient(dPath, into: dQuantized)
+            addLinearPathGradient(dPath, into: dKept)
         }
+        let dQuantized = dropTokens.backward(dKept)
         let dLatents = quantizer.backward(dQuantized, entropyWeight: config.entropyWeight,
                                           commitmentWeight: config.commitmentWeight)
         _ = encoder.backward(dLatents)
@@ -149,59 +153,57 @@ public final class Tokenizer {
 
     /// The decoder's output in [-1, 1] units, with the linear path added.
     private func decode(quantized: Tensor, keptLengths: [Int]) -> Tensor {
-        self.keptLengths = keptLengths
-        decoderMask.keptLengths = keptLengths
-        let decoded = decoder.forward(quantized)
+        dropTokens.keptLengths = keptLengths
+        let kept = dropTokens.forward(quantized)
+        let decoded = decoder.forward(kept)
         let output = Tensor.reuse(&prediction, shape: decoded.shape)
         output.copy(from: decoded)
         if let linearPath {
-            let path = linearPath.forward(gatherLinearPathInput(quantized))
+            let path = linearPath.forward(gatherLinearPathInput(kept))
             for i in 0..<output.count { output[i] += path[i] }
         }
         return output
     }
 
-    /// (B, S·D): the bits of each sample's first S tokens, zero where a token was dropped.
-    private func gatherLinearPathInput(_ quantized: Tensor) -> Tensor {
-        let batch = quantized.shape[0], bits = config.bitsPerToken, span = config.linearPathTokens * bits
+    /// (B, S·D): the bits of each sample's first S tokens (already zero where dropped).
+    private func gatherLinearPathInput(_ kept: Tensor) -> Tensor {
+        let batch = kept.shape[0], span = config.linearPathTokens * config.bitsPerToken
         let input = Tensor.reuse(&linearPathInput, shape: [batch, span])
         for b in 0..<batch {
-            let kept = min(keptLengths[b], config.linearPathTokens) * bits
-            let source = quantized.pointer + b * config.maxTokens * bits
-            (input.pointer + b * span).update(from: source, count: kept)
-            (input.pointer + b * span + kept).update(repeating: 0, count: span - kept)
+            (input.pointer + b * span).update(from: kept.pointer + b * kept.count / batch, count: span)
         }
         return input
     }
 
-    private func scatterLinearPathGradient(_ dPath: Tensor, into dQuantized: Tensor) {
-        let batch = dQuantized.shape[0], bits = config.bitsPerToken, span = config.linearPathTokens * bits
+    private func addLinearPathGradient(_ dPath: Tensor, into dKept: Tensor) {
+        let batch = dKept.shape[0], span = config.linearPathTokens * config.bitsPerToken
         for b in 0..<batch {
-            let kept = min(keptLengths[b], config.linearPathTokens) * bits
-            let target = dQuantized.pointer + b * config.maxTokens * bits
-            for i in 0..<kept { target[i] += dPath[b * span + i] }
+            let target = dKept.pointer + b * dKept.count / batch
+            for i in 0..<span { target[i] += dPath[b * span + i] }
         }
     }
 
     // MARK: Inference
 
-    /// Continuous latents of the first `registers` tokens, (B, registers, bitsPerToken). Running with
-    /// fewer registers gives the same first rows: the causal order among registers.
+    /// Continuous latents of the tokens of the first `registers` registers,
+    /// (B, registers·tokensPerRegister, bitsPerToken). Running with fewer registers gives the same
+    /// first rows: the causal order among registers.
     public func latents(images: Tensor, registers: Int? = nil) -> Tensor {
-        let count = registers ?? config.maxTokens
-        precondition((1...config.maxTokens).contains(count), "Tokenizer: \(count) registers of \(config.maxTokens)")
-        let patches = config.patchCount
-        encoderRegisters.activeRows = count
-        encoderRegisterSlice.range = patches..<patches + count
-        for block in encoderBlocks { block.attention.core.mask = .causalWithin(patches..<patches + count) }
-        defer {
-            encoderRegisters.activeRows = config.maxTokens
-            encoderRegisterSlice.range = patches..<patches + config.maxTokens
-            for block in encoderBlocks { block.attention.core.mask = .causalWithin(patches..<patches + config.maxTokens) }
-        }
+        let count = registers ?? config.registerCount
+        precondition((1...config.registerCount).contains(count), "Tokenizer: \(count) registers of \(config.registerCount)")
+        setActiveRegisters(count)
+        defer { setActiveRegisters(config.registerCount) }
         let input = Tensor.reuse(&normalizedInput, shape: images.shape)
         for i in 0..<images.count { input[i] = images[i] * 2 - 1 }
         return encoder.forward(input)
+    }
+
+    private func setActiveRegisters(_ count: Int) {
+        let patches = config.patchCount
+        encoderRegisters.activeRows = count
+        encoderRegisterSlice.range = patches..<patches + count
+        encoderTokens.rowsPerSample = count * config.tokensPerRegister
+        for block in encoderBlocks { block.attention.core.mask = .causalWithin(patches..<patches + count) }
     }
 
     /// All K token ids of every image.

@@ -9,19 +9,22 @@ public struct TokenizerConfig: Codable, Equatable, Sendable {
     public var workingResolution = 64
     /// Patch side at the working resolution: (workingResolution / patchSize)² patch positions.
     public var patchSize = 8
-    public var width = 256
-    public var heads = 4
-    public var encoderLayers = 4
+    public var width = 192
+    public var heads = 3
+    public var encoderLayers = 3
     public var decoderLayers = 4
     public var mlpRatio = 4
-    /// K: register tokens per image (or tile); every prefix 1...K decodes.
+    /// K: tokens per image (or tile); every prefix 0...K decodes.
     public var maxTokens = 256
+    /// Tokens each encoder register emits and each decoder position embeds: K / tokensPerRegister
+    /// transformer positions carry the K tokens, so the cost grows with registers, not tokens.
+    public var tokensPerRegister = 4
     /// Group-wise lookup-free quantization: a token is `groups` groups of `bitsPerGroup` sign bits.
     public var groups = 2
     public var bitsPerGroup = 6
     /// The first tokens also feed a linear decoder path straight to pixels (0 disables it): a path
     /// that learns fast, PCA-like, while the transformer learns what it misses.
-    public var linearPathTokens = 32
+    public var linearPathTokens = 16
     /// Weight of the per-group entropy loss (mean per-sample entropy minus batch-code entropy).
     public var entropyWeight: Float = 0.01
     /// Temperature of the soft code assignments in the entropy loss.
@@ -34,6 +37,7 @@ public struct TokenizerConfig: Codable, Equatable, Sendable {
     public init() {}
 
     public var bitsPerToken: Int { groups * bitsPerGroup }
+    public var registerCount: Int { maxTokens / tokensPerRegister }
     public var patchGrid: Int { workingResolution / patchSize }
     public var patchCount: Int { patchGrid * patchGrid }
     public var patchValues: Int { 3 * patchSize * patchSize }
@@ -50,6 +54,8 @@ public struct TokenizerConfig: Codable, Equatable, Sendable {
         try require(width > 0 && heads > 0 && width % heads == 0, "width \(width) must be a multiple of heads \(heads)")
         try require(encoderLayers >= 1 && decoderLayers >= 1, "encoderLayers and decoderLayers must be at least 1")
         try require(maxTokens >= 1 && maxTokens <= 4096, "maxTokens \(maxTokens) must be in 1...4096")
+        try require(tokensPerRegister >= 1 && maxTokens % tokensPerRegister == 0,
+                    "maxTokens \(maxTokens) must be a multiple of tokensPerRegister \(tokensPerRegister)")
         try require(groups >= 1 && bitsPerGroup >= 1 && bitsPerGroup <= 12 && bitsPerToken <= 32,
                     "groups \(groups) x bitsPerGroup \(bitsPerGroup): bitsPerGroup must be 1...12 and the token at most 32 bits")
         try require(linearPathTokens >= 0 && linearPathTokens <= maxTokens,

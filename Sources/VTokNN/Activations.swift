@@ -40,39 +40,37 @@ public final class Activation: Layer {
     static let geluScale: Float = 0.797_884_56  // √(2/π)
     static let geluCubic: Float = 0.044_715
 
-    /// tanh(u) = 1 − 2/(e^{2u} + 1); exp saturates, so no overflow for large |u|.
-    @inline(__always)
-    static func tanh(_ u: Vector) -> Vector { 1 - 2 / (exp(2 * u) + 1) }
+    // Both are x·σ(z(x)): SiLU with z = x, GELU's tanh form with z = 2·√(2/π)·(x + 0.044715·x³),
+    // because 0.5·(1 + tanh(u)) = σ(2u). One exponential and one division per element.
+    // Derivative: σ(z)·(1 + x·(1 − σ(z))·z').
 
     @inline(__always)
-    static func sigmoid(_ x: Vector) -> Vector { 1 / (1 + exp(-x)) }
-
-    @inline(__always)
-    static func value(_ kind: Kind, _ x: Vector) -> Vector {
+    static func gate(_ kind: Kind, _ x: Vector) -> (z: Vector, slope: Vector) {
         switch kind {
+        case .silu:
+            return (x, Vector(repeating: 1))
         case .gelu:
-            let cube: Vector = x * x * x
-            let inner: Vector = geluScale * (x + geluCubic * cube)
-            let half: Vector = 0.5 * x
-            return half * (1 + tanh(inner))
-        case .silu: return x * sigmoid(x)
+            let square = x * x
+            let z: Vector = (2 * geluScale) * (x + geluCubic * square * x)
+            let slope: Vector = (2 * geluScale) * (1 + (3 * geluCubic) * square)
+            return (z, slope)
         }
     }
 
     @inline(__always)
+    static func sigmoid(_ z: Vector) -> Vector { 1 / (1 + exp(-z)) }
+
+    @inline(__always)
+    static func value(_ kind: Kind, _ x: Vector) -> Vector {
+        x * sigmoid(gate(kind, x).z)
+    }
+
+    @inline(__always)
     static func derivative(_ kind: Kind, _ x: Vector) -> Vector {
-        switch kind {
-        case .gelu:
-            let square: Vector = x * x
-            let t: Vector = tanh(geluScale * (x + geluCubic * square * x))
-            let slope: Vector = geluScale * (1 + 3 * geluCubic * square)
-            let outer: Vector = 0.5 * (1 + t)
-            let inner: Vector = 0.5 * x * (1 - t * t)
-            return outer + inner * slope
-        case .silu:
-            let s = sigmoid(x)
-            return s * (1 + x * (1 - s))
-        }
+        let (z, slope) = gate(kind, x)
+        let s = sigmoid(z)
+        let inner: Vector = x * (1 - s) * slope
+        return s * (1 + inner)
     }
 }
 

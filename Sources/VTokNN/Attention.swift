@@ -90,12 +90,12 @@ public final class AttentionCore: Layer {
         forEachHead(batch: batch) { b, h in
             let q = qkv + b * length * 3 * width + h * headWidth, k = q + width, v = q + 2 * width
             let scores = ps.base + (b * heads + h) * length * length
-            gemm(transB: true, m: length, n: length, k: headWidth, alpha: scale, a: q, lda: 3 * width,
+            serialGemm(transB: true, m: length, n: length, k: headWidth, alpha: scale, a: q, lda: 3 * width,
                  b: k, ldb: 3 * width, c: scores, ldc: length)
             for i in 0..<length {
                 softmaxRow(scores + i * length, length, bias: structural.map { $0 + i * length }, keyBias: keys.map { $0 + b * length })
             }
-            gemm(m: length, n: headWidth, k: length, a: scores, lda: length, b: v, ldb: 3 * width,
+            serialGemm(m: length, n: headWidth, k: length, a: scores, lda: length, b: v, ldb: 3 * width,
                  c: ys.base + b * length * width + h * headWidth, ldc: width)
         }
         return y
@@ -117,35 +117,34 @@ public final class AttentionCore: Layer {
             let probs = ps + (b * heads + h) * length * length
             let dScores = scratches.base + worker * length * length
             // dP = dY·Vᵀ, then through the softmax row by row: dS = P ⊙ (dP − ⟨dP, P⟩).
-            gemm(transB: true, m: length, n: length, k: headWidth, a: dy, lda: width, b: v, ldb: 3 * width,
+            serialGemm(transB: true, m: length, n: length, k: headWidth, a: dy, lda: width, b: v, ldb: 3 * width,
                  c: dScores, ldc: length)
             for i in 0..<length {
                 softmaxBackwardRow(probabilities: probs + i * length, dOut: dScores + i * length,
                                    gradient: dScores + i * length, length)
             }
             // S = scale·Q·Kᵀ: dQ = scale·dS·K, dK = scale·dSᵀ·Q; Y = P·V: dV = Pᵀ·dY.
-            gemm(m: length, n: headWidth, k: length, alpha: scale, a: dScores, lda: length, b: k, ldb: 3 * width,
+            serialGemm(m: length, n: headWidth, k: length, alpha: scale, a: dScores, lda: length, b: k, ldb: 3 * width,
                  c: dq, ldc: 3 * width)
-            gemm(transA: true, m: length, n: headWidth, k: length, alpha: scale, a: dScores, lda: length,
+            serialGemm(transA: true, m: length, n: headWidth, k: length, alpha: scale, a: dScores, lda: length,
                  b: q, ldb: 3 * width, c: dk, ldc: 3 * width)
-            gemm(transA: true, m: length, n: headWidth, k: length, a: probs, lda: length, b: dy, ldb: width,
+            serialGemm(transA: true, m: length, n: headWidth, k: length, a: probs, lda: length, b: dy, ldb: width,
                  c: dv, ldc: 3 * width)
         }
         return dx
     }
 
-    /// Runs `body(b, h)` for every (sample, head), split over the cores, each product on
-    /// single-threaded BLAS: per-head products are too small to gain from OpenBLAS's own threads.
+    /// Runs `body(b, h)` for every (sample, head), split over the workers; per-head products are
+    /// small, so each runs whole on its worker (`serialGemm`).
     private func forEachHead(batch: Int, _ body: (Int, Int) -> Void) {
         forEachHead(batch: batch) { b, h, _ in body(b, h) }
     }
 
     private func forEachHead(batch: Int, _ body: (Int, Int, Int) -> Void) {
         let heads = heads
-        BLASRuntime.withSingleThreadedBLAS {
-            Parallel.forChunks(batch * heads, workPerItem: Parallel.minimumParallelWork) { range, worker in
-                for item in range { body(item / heads, item % heads, worker) }
-            }
+        BLASRuntime.useSingleThreadedKernels()
+        Parallel.forChunks(batch * heads, workPerItem: Parallel.minimumParallelWork) { range, worker in
+            for item in range { body(item / heads, item % heads, worker) }
         }
     }
 }

@@ -15,14 +15,20 @@ public enum BLASRuntime {
 
     public static var threadCount: Int { Int(openblas_get_num_threads()) }
 
-    /// Kernel families that are only fallbacks on a CPU from the last decade.
-    static let genericCorenames: Set<String> = [
-        "prescott", "core2", "katmai", "coppermine", "northwood", "penryn", "dunnington", "nehalem",
-        "atom", "athlon", "opteron", "barcelona", "bobcat", "unknown", "",
-    ]
+    /// Products below this many multiply-adds (a 64×64×64 cube) are not worth waking a worker for.
+    static let minimumParallelProduct = 1 << 18
+
+    private static let singleThreaded: Void = openblas_set_num_threads(1)
+
+    /// Switches OpenBLAS to one thread, once: `gemm` parallelises over `Parallel`'s workers instead.
+    static func useSingleThreadedKernels() { _ = singleThreaded }
+
+    /// Kernel families tuned for current CPUs; anything else OpenBLAS reports (Prescott, Core2,
+    /// Katmai, Sandybridge, ...) is a fallback on a machine that has AVX2 or AVX-512.
+    static let modernCorenames: Set<String> = ["haswell", "zen", "skylakex", "cooperlake", "sapphirerapids"]
 
     public static func isGeneric(corename: String) -> Bool {
-        genericCorenames.contains(corename.lowercased())
+        !modernCorenames.contains(corename.lowercased())
     }
 
     /// The `OPENBLAS_CORETYPE` a CPU with these /proc/cpuinfo flags should use, or nil when none
@@ -36,13 +42,25 @@ public enum BLASRuntime {
 
     static let reexecMarker = "VTOK_BLAS_REEXECUTED"
 
+    /// The core type to re-execute with, or nil to carry on: only when nobody chose one
+    /// (`OPENBLAS_CORETYPE` unset), this is not already the re-executed process, and OpenBLAS fell
+    /// back to a generic kernel on a CPU that has better ones.
+    static func reexecutionCoretype(environment: [String: String], corename: String, cpuFlags: String) -> String? {
+        guard environment["OPENBLAS_CORETYPE"] == nil, environment[reexecMarker] == nil,
+              isGeneric(corename: corename) else { return nil }
+        return coretype(forCPUFlags: cpuFlags)
+    }
+
     /// Call first thing in `main`: when OpenBLAS picked generic kernels on a CPU that has AVX2 or
-    /// AVX-512, re-executes this program with `OPENBLAS_CORETYPE` set. Returns normally when nothing
-    /// needs fixing or when the re-execution fails (with a warning on stderr).
+    /// AVX-512, re-executes this program with `OPENBLAS_CORETYPE` set (the library reads it only
+    /// when it loads). Returns normally when nothing needs fixing, or when the re-execution fails,
+    /// with a warning on stderr.
     public static func ensureOptimizedKernels() {
-        guard getenv("OPENBLAS_CORETYPE") == nil, getenv(reexecMarker) == nil,
-              isGeneric(corename: corename),
-              let coretype = coretype(forCPUFlags: cpuFlags()) else { return }
+        let environment = [
+            "OPENBLAS_CORETYPE": getenv("OPENBLAS_CORETYPE").map { String(cString: $0) },
+            reexecMarker: getenv(reexecMarker).map { String(cString: $0) },
+        ].compactMapValues { $0 }
+        guard let coretype = reexecutionCoretype(environment: environment, corename: corename, cpuFlags: cpuFlags()) else { return }
         setenv("OPENBLAS_CORETYPE", coretype, 1)
         setenv(reexecMarker, "1", 1)
         let arguments = CommandLine.arguments.map { strdup($0) } + [nil]
@@ -67,42 +85,101 @@ public enum BLASRuntime {
         return ""
     }
 
-    /// Measured SGEMM throughput on size×size×size with the current thread setting.
+    /// Measured SGEMM throughput on size×size×size, threaded as the model's products are.
     public static func sgemmGFLOPS(size: Int = 512, repetitions: Int = 5) -> Double {
         sgemmGFLOPS(m: size, n: size, k: size, repetitions: repetitions)
     }
 
+    /// The best of `repetitions` timed products after a warm-up: on shared cores the fastest run is
+    /// the one least disturbed by other processes.
     public static func sgemmGFLOPS(m: Int, n: Int, k: Int, repetitions: Int) -> Double {
-        let a = Tensor(shape: [m, k]), b = Tensor(shape: [k, n]), c = Tensor(shape: [m, n])
-        a.fill(0.5); b.fill(0.25)
-        gemm(m: m, n: n, k: k, a: a.pointer, lda: k, b: b.pointer, ldb: n, c: c.pointer, ldc: n)
-        let start = monotonicSeconds()
-        for _ in 0..<repetitions {
-            gemm(m: m, n: n, k: k, a: a.pointer, lda: k, b: b.pointer, ldb: n, c: c.pointer, ldc: n)
+        measureGFLOPS(m: m, n: n, k: k, repetitions: repetitions) { a, b, c in
+            gemm(m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: c, ldc: n)
         }
-        let seconds = monotonicSeconds() - start
-        return 2.0 * Double(m * n * k * repetitions) / seconds / 1e9
     }
 
-    /// Runs `body` with OpenBLAS on one thread, for code that calls BLAS from several threads of its
-    /// own (the per-head attention products): the pools would otherwise fight over the cores.
-    static func withSingleThreadedBLAS<R>(_ body: () -> R) -> R {
-        let previous = openblas_get_num_threads()
-        if previous == 1 { return body() }
-        openblas_set_num_threads(1)
-        defer { openblas_set_num_threads(previous) }
-        return body()
+    /// The same product threaded by OpenBLAS's own pool instead of `Parallel`'s workers: the
+    /// reference for the choice made in `gemm`.
+    public static func openBLASThreadedSGEMMGFLOPS(size: Int, repetitions: Int) -> Double {
+        useSingleThreadedKernels()
+        openblas_set_num_threads(Int32(Parallel.workerCount))
+        defer { openblas_set_num_threads(1) }
+        return measureGFLOPS(m: size, n: size, k: size, repetitions: repetitions) { a, b, c in
+            serialGemm(m: size, n: size, k: size, a: a, lda: size, b: b, ldb: size, c: c, ldc: size)
+        }
+    }
+
+    private static func measureGFLOPS(m: Int, n: Int, k: Int, repetitions: Int,
+                                      _ product: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void) -> Double {
+        let a = Tensor(shape: [m, k]), b = Tensor(shape: [k, n]), c = Tensor(shape: [m, n])
+        a.fill(0.5); b.fill(0.25)
+        let seconds = bestTime(repetitions: repetitions) { product(a.pointer, b.pointer, c.pointer) }
+        return 2.0 * Double(m * n * k) / seconds / 1e9
     }
 }
 
 /// C = alpha·op(A)·op(B) + beta·C, row-major; op transposes when asked. Leading dimensions let a
 /// product read a head's columns straight out of a wider (T, 3C) buffer.
-@inline(__always)
+///
+/// Threading: OpenBLAS runs single-threaded and this function splits C into one block of rows (or
+/// columns) per worker itself. With OpenBLAS's own pool, its idle workers spin on sched_yield
+/// for a long while after each product and fight the element-wise passes for the 2 cores; one
+/// pool for everything keeps them out of each other's way. Products too small to share run whole.
 func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
           a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
           beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    BLASRuntime.useSingleThreadedKernels()
+    let work = m * n * k
+    guard Parallel.workerCount > 1, work >= BLASRuntime.minimumParallelProduct else {
+        serialGemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        return
+    }
+    let output = SendablePointer(c)
+    let splitsRows = m >= n
+    Parallel.forChunks(splitsRows ? m : n, workPerItem: work) { range in
+        if splitsRows {
+            // Rows r of op(A): row r of A, or column r of a transposed A.
+            let part = a + (transA ? range.lowerBound : range.lowerBound * lda)
+            serialGemm(transA: transA, transB: transB, m: range.count, n: n, k: k, alpha: alpha, a: part, lda: lda,
+                       b: b, ldb: ldb, beta: beta, c: output.base + range.lowerBound * ldc, ldc: ldc)
+        } else {
+            let part = b + (transB ? range.lowerBound * ldb : range.lowerBound)
+            serialGemm(transA: transA, transB: transB, m: m, n: range.count, k: k, alpha: alpha, a: a, lda: lda,
+                       b: part, ldb: ldb, beta: beta, c: output.base + range.lowerBound, ldc: ldc)
+        }
+    }
+}
+
+/// `gemm` on the calling thread only: for code that already runs on the workers (attention heads).
+@inline(__always)
+func serialGemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
+                a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
     cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                 blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+}
+
+/// y += Aᵀ·x for a row-major (rows, columns) A: the column sums behind bias gradients. Split over
+/// column blocks like `gemm`.
+func addTransposedProduct(rows: Int, columns: Int, a: UnsafePointer<Float>, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+    BLASRuntime.useSingleThreadedKernels()
+    let output = SendablePointer(y)
+    Parallel.forChunks(columns, workPerItem: rows) { range in
+        cblas_sgemv(CblasRowMajor, CblasTrans, blasint(rows), blasint(range.count), 1, a + range.lowerBound, blasint(columns),
+                    x, 1, 1, output.base + range.lowerBound, 1)
+    }
+}
+
+/// Best wall time of `repetitions` runs of `body` after one untimed warm-up run.
+func bestTime(repetitions: Int, _ body: () -> Void) -> Double {
+    body()
+    var best = Double.infinity
+    for _ in 0..<max(repetitions, 1) {
+        let start = monotonicSeconds()
+        body()
+        best = min(best, monotonicSeconds() - start)
+    }
+    return best
 }
 
 func monotonicSeconds() -> Double {

@@ -1,5 +1,3 @@
-import COpenBLAS
-
 /// y = x·Wᵀ + b over the last dimension; W is (outputs, inputs) as in PyTorch.
 public final class Linear: Layer {
     public let weight: Parameter
@@ -54,12 +52,11 @@ public final class Linear: Layer {
                  b: x.pointer, ldb: inputCount, beta: 1, c: dw, ldc: inputCount)
         }
         if let bias {
-            // Column sums of dOut as a matrix-vector product: threaded and vectorised by OpenBLAS.
+            // Column sums of dOut as a matrix-vector product with ones: vectorised by OpenBLAS.
             let ones = Tensor.reuse(&self.ones, shape: [rows])
             ones.fill(1)
             bias.withBuffers { _, db in
-                cblas_sgemv(CblasRowMajor, CblasTrans, blasint(rows), blasint(outputCount), 1, dOut.pointer,
-                            blasint(outputCount), ones.pointer, 1, 1, db, 1)
+                addTransposedProduct(rows: rows, columns: outputCount, a: dOut.pointer, x: ones.pointer, y: db)
             }
         }
         return dx

@@ -36,7 +36,9 @@ func vectorLoop(_ range: Range<Int>, _ body: (Int, Int) -> Void) {
 /// masked (-inf) scores give exactly zero probability.
 @inline(__always)
 func exp(_ x: Vector) -> Vector {
-    let clamped = pointwiseMin(pointwiseMax(x, Vector(repeating: -87.3)), Vector(repeating: 88.3))
+    // Clamps by compare-and-select: pointwiseMin/Max compile to scalar loops, comparisons do not.
+    let low = Vector(repeating: -87.3), high = Vector(repeating: 88.3)
+    let clamped = x.replacing(with: low, where: x .< low).replacing(with: high, where: x .> high)
     // Round x·log2(e) to an integer n with the 1.5·2^23 trick: the integer lands in the mantissa bits.
     let magic: Float = 12_582_912
     let shifted = clamped * 1.442_695_04 + magic
@@ -74,7 +76,7 @@ func maximum(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
     vectorLoop(0..<n) { i, lanes in
         var v = load(p + i, lanes)
         if lanes < vectorWidth { for lane in lanes..<vectorWidth { v[lane] = -.infinity } }
-        acc = pointwiseMax(acc, v)
+        acc.replace(with: v, where: v .> acc)
     }
     return acc.max()
 }

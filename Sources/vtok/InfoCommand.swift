@@ -1,45 +1,86 @@
 import ArgumentParser
 import Foundation
 import VTokContainer
+import VTokModel
+import VTokNN
 
 struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Describe a .vtok file: image, tiles, token layout, model, and where it can be cut.",
+        abstract: "Describe a .vtok file (image, tiles, tokens, cut points), a model, or this machine.",
         discussion: """
         Reads the header and checks the payload. A file cut short (a partial download) is described with the tokens it still holds and a warning; a corrupt one is an error (exit status 2).
 
         The truncation table lists, for every prefix length k, the size in bytes of the file cut to k tokens per tile: `vtok truncate --tokens k` writes exactly that many bytes.
 
+        With --model, describes a tokenizer instead: the shipped one, or the weights file given. With --system, describes what vtok runs on: the BLAS kernels and a quick SGEMM measurement.
+
         Examples:
           vtok info photo.vtok
           vtok info photo.vtok --json | jq '.truncation_offsets[32]'
+          vtok info --model --json
+          vtok info --system
         """)
 
-    @Argument(help: "The .vtok file to describe.")
-    var file: String
+    @Argument(help: "The .vtok file to describe (with --model: a weights file; default the shipped model).")
+    var file: String?
+
+    @Flag(help: "Describe a tokenizer model (its card) instead of a .vtok file.")
+    var model = false
+
+    @Flag(help: "Describe the machine: BLAS kernels, threads, SGEMM speed.")
+    var system = false
 
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
+    func validate() throws {
+        if model && system { throw ValidationError("give at most one of --model and --system") }
+        if !model && !system && file == nil { throw ValidationError("give a .vtok file, --model or --system") }
+        if system && file != nil { throw ValidationError("--system takes no file") }
+    }
+
     func run() throws {
+        if model {
+            try printJSONOrText(ModelCard(path: try ModelOptions(path: file).resolvedPath()))
+        } else if system {
+            try printJSONOrText(SystemSummary.measure())
+        } else {
+            try describeFile(file!)
+        }
+    }
+
+    private func printJSONOrText<Summary: Encodable & TextDescribable>(_ summary: Summary) throws {
+        if json {
+            print(try jsonText(summary))
+        } else {
+            print(summary.text)
+        }
+    }
+
+    private func describeFile(_ file: String) throws {
         let bytes = try FileIO.read(file)
         let (parsed, warnings) = try VTokFile.parse(bytes)
         for warning in warnings { warn("\(file): \(warning)") }
         let summary = FileSummary(path: file, fileBytes: bytes.count, file: parsed,
                                   declaredTokens: try VTokHeader(parsing: bytes).tokensPerTile)
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            encoder.keyEncodingStrategy = .convertToSnakeCase
-            print(String(decoding: try encoder.encode(summary), as: UTF8.self))
-        } else {
-            print(summary.text)
-        }
+        try printJSONOrText(summary)
     }
 }
 
+/// Summaries `vtok info` prints: JSON (snake_case keys) or text.
+protocol TextDescribable {
+    var text: String { get }
+}
+
+func jsonText<Value: Encodable>(_ value: Value) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    encoder.keyEncodingStrategy = .convertToSnakeCase
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
+}
+
 /// What `vtok info` reports about one file; its JSON form is part of the CLI's interface.
-struct FileSummary: Encodable {
+struct FileSummary: Encodable, TextDescribable {
     struct Tiles: Encodable {
         /// 0 when the whole image is fitted into one tile.
         let side: Int

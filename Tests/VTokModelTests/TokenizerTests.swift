@@ -16,6 +16,7 @@ func tinyConfig(linearPathTokens: Int = 4) -> TokenizerConfig {
     config.decoderLayers = 1
     config.mlpRatio = 2
     config.maxTokens = 8
+    config.tokensPerRegister = 2
     config.groups = 2
     config.bitsPerGroup = 3
     config.linearPathTokens = linearPathTokens
@@ -33,8 +34,9 @@ final class TokenizerTests: XCTestCase {
         let images = randomImages(batch: 2, resolution: 16, seed: 3)
         let all = tokenizer.latents(images: images).values
         let bits = tokenizer.config.bitsPerToken, K = tokenizer.config.maxTokens
-        for k in [1, 3, 5] {
-            let prefix = tokenizer.latents(images: images, registers: k).values
+        for registers in [1, 2, 3] {
+            let k = registers * tokenizer.config.tokensPerRegister
+            let prefix = tokenizer.latents(images: images, registers: registers).values
             for b in 0..<2 {
                 for i in 0..<k * bits {
                     XCTAssertEqual(prefix[b * k * bits + i], all[b * K * bits + i], accuracy: 1e-5, "k=\(k) b=\(b) i=\(i)")

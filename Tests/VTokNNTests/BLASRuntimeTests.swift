@@ -20,9 +20,22 @@ final class BLASRuntimeTests: XCTestCase {
     func testGenericCorenames() {
         XCTAssertTrue(BLASRuntime.isGeneric(corename: "Prescott"))
         XCTAssertTrue(BLASRuntime.isGeneric(corename: "CORE2"))
+        XCTAssertTrue(BLASRuntime.isGeneric(corename: "Sandybridge"))
         XCTAssertFalse(BLASRuntime.isGeneric(corename: "SkylakeX"))
         XCTAssertFalse(BLASRuntime.isGeneric(corename: "Haswell"))
         XCTAssertFalse(BLASRuntime.isGeneric(corename: "Zen"))
+    }
+
+    func testReexecutionDecision() {
+        let avx512 = "flags : fpu avx2 avx512f avx512bw avx512vl"
+        XCTAssertEqual(BLASRuntime.reexecutionCoretype(environment: [:], corename: "Prescott", cpuFlags: avx512), "SkylakeX")
+        XCTAssertEqual(BLASRuntime.reexecutionCoretype(environment: [:], corename: "Prescott", cpuFlags: "flags : avx2"), "Haswell")
+        XCTAssertNil(BLASRuntime.reexecutionCoretype(environment: [:], corename: "SkylakeX", cpuFlags: avx512), "already fast")
+        XCTAssertNil(BLASRuntime.reexecutionCoretype(environment: [:], corename: "Prescott", cpuFlags: "flags : sse2"), "nothing better")
+        XCTAssertNil(BLASRuntime.reexecutionCoretype(environment: ["OPENBLAS_CORETYPE": "Prescott"], corename: "Prescott", cpuFlags: avx512),
+                     "the user's choice stands")
+        XCTAssertNil(BLASRuntime.reexecutionCoretype(environment: [BLASRuntime.reexecMarker: "1"], corename: "Prescott", cpuFlags: avx512),
+                     "no second re-execution when the first did not help")
     }
 
     func testGemmWithLeadingDimensions() {

@@ -1,0 +1,33 @@
+/// The codecs `vtok report --codecs` can name, built with the report's standard settings.
+public enum CodecCatalog {
+    public static let names = ["jpeg", "webp", "avif", "jxl", "vtok"]
+    /// JPEG and WebP also run on copies shrunk by these factors; each family's hull pools them.
+    public static let downscaleFactors = [1, 2, 4, 8]
+    public static let defaultTokenCounts = [32, 64, 128, 256]
+
+    /// The codecs for `names`, and a note for each one that cannot run here.
+    public static func codecs(named names: [String], tokenCounts: [Int]) throws
+        -> (codecs: [any RateDistortionCodec], notes: [String]) {
+        var codecs: [any RateDistortionCodec] = []
+        var notes: [String] = []
+        for name in names {
+            switch name {
+            case "jpeg": codecs += downscaleFactors.map { DownscaledCodec(JPEGBaseline(), factor: $0) }
+            case "webp": codecs += downscaleFactors.map { DownscaledCodec(WebPCodec(), factor: $0) }
+            case "avif", "jxl":
+                let format: CommandLineCodec.Format = name == "avif" ? .avif : .jpegXL
+                if let codec = CommandLineCodec(format) {
+                    codecs.append(codec)
+                } else {
+                    notes.append("\(name) skipped: \(format.encoderTool) or \(format.decoderTool) is not on the PATH")
+                }
+            case "vtok":
+                notes.append("no vtok model is available, so the report has no vtok rows (token counts asked for: "
+                             + "\(tokenCounts.map(String.init).joined(separator: ", ")))")
+            default:
+                throw CodecError("unknown codec '\(name)'; the codecs are \(Self.names.joined(separator: ", "))")
+            }
+        }
+        return (codecs, notes)
+    }
+}

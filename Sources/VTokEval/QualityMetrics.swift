@@ -1,0 +1,240 @@
+import Foundation
+import VTokImage
+
+/// Full-reference quality of a decoded image against its original, as the report states it:
+///
+/// - PSNR on 8-bit RGB: one MSE over all three channels, peak 255.
+/// - SSIM and MS-SSIM with data range 255, computed on each RGB channel separately and averaged over the
+///   three channels (the `channel_axis` convention of scikit-image and the `ms-ssim-rgb` of CompressAI).
+///   Gaussian window 11 taps, sigma 1.5, K1 0.01, K2 0.03, population (not sample) covariances, and only
+///   window positions fully inside the image ("valid" filtering; scikit-image reaches the same numbers by
+///   filtering with reflection and then cropping 5 pixels off each border).
+/// - MS-SSIM: five scales with weights 0.0448, 0.2856, 0.3001, 0.2363, 0.1333, 2x2 average pooling between
+///   scales (an odd last row or column is dropped), contrast-structure terms clamped at 0 before the
+///   fractional powers. The product over scales is taken per channel, then the channels are averaged.
+public struct QualityScores: Sendable, Equatable {
+    public var psnr: Double
+    public var ssim: Double
+    public var msSSIM: Double
+
+    public init(psnr: Double, ssim: Double, msSSIM: Double) {
+        self.psnr = psnr
+        self.ssim = ssim
+        self.msSSIM = msSSIM
+    }
+
+    public init(reference: RGBImage, distorted: RGBImage) {
+        precondition(reference.width == distorted.width && reference.height == distorted.height,
+                     "QualityScores: \(reference.width)x\(reference.height) against \(distorted.width)x\(distorted.height)")
+        psnr = PSNR.rgb(reference, distorted)
+        var ssimSum = 0.0
+        var msSSIMSum = 0.0
+        for channel in 0..<3 {
+            let (ssim, msSSIM) = SSIM.singleAndMultiScale(
+                Plane(channel: channel, of: reference), Plane(channel: channel, of: distorted))
+            ssimSum += ssim
+            msSSIMSum += msSSIM
+        }
+        ssim = ssimSum / 3
+        msSSIM = msSSIMSum / 3
+    }
+}
+
+public enum PSNR {
+    /// Identical images have an infinite PSNR, which neither JSON nor a mean over images can hold; the report
+    /// caps every PSNR at this value (reached when the MSE is below 255² · 1e-10).
+    public static let cap = 100.0
+
+    public static func rgb(_ reference: RGBImage, _ distorted: RGBImage) -> Double {
+        precondition(reference.pixels.count == distorted.pixels.count, "PSNR: images differ in size")
+        var squaredErrorSum = 0
+        reference.pixels.withUnsafeBufferPointer { a in
+            distorted.pixels.withUnsafeBufferPointer { b in
+                for index in 0..<a.count {
+                    let difference = Int(a[index]) - Int(b[index])
+                    squaredErrorSum += difference * difference
+                }
+            }
+        }
+        return fromMSE(Double(squaredErrorSum) / Double(reference.pixels.count))
+    }
+
+    public static func fromMSE(_ mse: Double) -> Double {
+        let peakSquared = 255.0 * 255.0
+        guard mse > peakSquared * 1e-10 else { return cap }
+        return 10 * log10(peakSquared / mse)
+    }
+}
+
+public enum SSIM {
+    public static let windowSize = 11
+    public static let sigma = 1.5
+    public static let msSSIMScaleWeights = [0.0448, 0.2856, 0.3001, 0.2363, 0.1333]
+
+    /// An image whose shorter side is below this has no complete 11x11 window: SSIM is undefined there.
+    public static let minimumSide = windowSize
+
+    /// How many MS-SSIM scales fit: scale s has the image halved s times, and every scale needs a full
+    /// window, so all five need a shorter side of at least 176 pixels. Smaller images use the scales that
+    /// fit, with those weights renormalised to sum to 1 (a 64-pixel image gets a 3-scale MS-SSIM); the
+    /// report states the scale count it used.
+    public static func msSSIMScaleCount(width: Int, height: Int) -> Int {
+        var side = min(width, height)
+        var count = 0
+        while count < msSSIMScaleWeights.count && side >= minimumSide {
+            count += 1
+            side /= 2
+        }
+        return count
+    }
+
+    /// SSIM over RGB (mean of the per-channel SSIMs).
+    public static func rgb(_ reference: RGBImage, _ distorted: RGBImage) -> Double {
+        QualityScores(reference: reference, distorted: distorted).ssim
+    }
+
+    /// MS-SSIM over RGB (mean of the per-channel MS-SSIMs).
+    public static func multiScaleRGB(_ reference: RGBImage, _ distorted: RGBImage) -> Double {
+        QualityScores(reference: reference, distorted: distorted).msSSIM
+    }
+
+    /// SSIM of one channel at full resolution and its MS-SSIM, which shares the first scale's statistics.
+    static func singleAndMultiScale(_ reference: Plane, _ distorted: Plane) -> (ssim: Double, msSSIM: Double) {
+        let scaleCount = msSSIMScaleCount(width: reference.width, height: reference.height)
+        precondition(scaleCount > 0, "SSIM needs images of at least \(minimumSide) pixels on each side")
+        let weights = msSSIMScaleWeights.prefix(scaleCount)
+        // The published weights sum to 1.0001; they are used as published when all five scales fit.
+        let weightSum = scaleCount == msSSIMScaleWeights.count ? 1 : weights.reduce(0, +)
+
+        var x = reference
+        var y = distorted
+        var fullResolutionSSIM = 0.0
+        var logMSSSIM = 0.0
+        for (scale, weight) in weights.enumerated() {
+            let statistics = windowStatistics(x, y)
+            if scale == 0 { fullResolutionSSIM = statistics.ssim }
+            // The coarsest scale contributes the whole SSIM (luminance too), the others contrast-structure only.
+            let isCoarsest = scale == scaleCount - 1
+            let term = isCoarsest ? statistics.ssim : statistics.contrastStructure
+            logMSSSIM += weight / weightSum * log(max(term, 0))
+            if !isCoarsest {
+                x = x.averagePooled2x2()
+                y = y.averagePooled2x2()
+            }
+        }
+        return (fullResolutionSSIM, exp(logMSSSIM))
+    }
+
+    /// Means over all valid window positions of the SSIM map and of its contrast-structure factor.
+    static func windowStatistics(_ x: Plane, _ y: Plane) -> (ssim: Double, contrastStructure: Double) {
+        let c1 = (0.01 * 255) * (0.01 * 255)
+        let c2 = (0.03 * 255) * (0.03 * 255)
+        let kernel = gaussianKernel
+        let meanX = x.gaussianFilteredValid(kernel)
+        let meanY = y.gaussianFilteredValid(kernel)
+        let meanXX = x.multiplied(by: x).gaussianFilteredValid(kernel)
+        let meanYY = y.multiplied(by: y).gaussianFilteredValid(kernel)
+        let meanXY = x.multiplied(by: y).gaussianFilteredValid(kernel)
+
+        var ssimSum = 0.0
+        var contrastStructureSum = 0.0
+        for index in meanX.values.indices {
+            let muX = meanX.values[index]
+            let muY = meanY.values[index]
+            let varianceX = meanXX.values[index] - muX * muX
+            let varianceY = meanYY.values[index] - muY * muY
+            let covariance = meanXY.values[index] - muX * muY
+            let luminance = (2 * muX * muY + c1) / (muX * muX + muY * muY + c1)
+            let contrastStructure = (2 * covariance + c2) / (varianceX + varianceY + c2)
+            ssimSum += luminance * contrastStructure
+            contrastStructureSum += contrastStructure
+        }
+        let count = Double(meanX.values.count)
+        return (ssimSum / count, contrastStructureSum / count)
+    }
+
+    /// The 11-tap Gaussian, normalised to sum 1 (as scipy's `gaussian_filter` with truncate 3.5 and
+    /// pytorch_msssim build it).
+    static let gaussianKernel: [Double] = {
+        let radius = windowSize / 2
+        let taps = (-radius...radius).map { offset in exp(-Double(offset * offset) / (2 * sigma * sigma)) }
+        let sum = taps.reduce(0, +)
+        return taps.map { $0 / sum }
+    }()
+}
+
+/// One channel as doubles, row-major.
+struct Plane {
+    let width: Int
+    let height: Int
+    var values: [Double]
+
+    init(width: Int, height: Int, values: [Double]) {
+        precondition(values.count == width * height)
+        self.width = width
+        self.height = height
+        self.values = values
+    }
+
+    init(channel: Int, of image: RGBImage) {
+        let pixelCount = image.width * image.height
+        let values = image.pixels.withUnsafeBufferPointer { pixels in
+            (0..<pixelCount).map { Double(pixels[$0 * 3 + channel]) }
+        }
+        self.init(width: image.width, height: image.height, values: values)
+    }
+
+    func multiplied(by other: Plane) -> Plane {
+        Plane(width: width, height: height, values: zip(values, other.values).map { $0 * $1 })
+    }
+
+    /// Correlation with `kernel` along rows then columns, keeping only positions where the kernel lies
+    /// fully inside: the result is (width - taps + 1) x (height - taps + 1).
+    func gaussianFilteredValid(_ kernel: [Double]) -> Plane {
+        let taps = kernel.count
+        let outputWidth = width - taps + 1
+        let outputHeight = height - taps + 1
+        var horizontal = [Double](repeating: 0, count: outputWidth * height)
+        values.withUnsafeBufferPointer { source in
+            for row in 0..<height {
+                let rowStart = row * width
+                for column in 0..<outputWidth {
+                    var sum = 0.0
+                    for tap in 0..<taps { sum += kernel[tap] * source[rowStart + column + tap] }
+                    horizontal[row * outputWidth + column] = sum
+                }
+            }
+        }
+        var output = [Double](repeating: 0, count: outputWidth * outputHeight)
+        horizontal.withUnsafeBufferPointer { source in
+            output.withUnsafeMutableBufferPointer { output in
+                for row in 0..<outputHeight {
+                    let outputStart = row * outputWidth
+                    for tap in 0..<taps {
+                        let weight = kernel[tap]
+                        let sourceStart = (row + tap) * outputWidth
+                        for column in 0..<outputWidth {
+                            output[outputStart + column] += weight * source[sourceStart + column]
+                        }
+                    }
+                }
+            }
+        }
+        return Plane(width: outputWidth, height: outputHeight, values: output)
+    }
+
+    /// Mean of each 2x2 block; an odd last row or column is dropped.
+    func averagePooled2x2() -> Plane {
+        let outputWidth = width / 2
+        let outputHeight = height / 2
+        var output = [Double](repeating: 0, count: outputWidth * outputHeight)
+        for row in 0..<outputHeight {
+            for column in 0..<outputWidth {
+                let topLeft = 2 * row * width + 2 * column
+                output[row * outputWidth + column] =
+                    (values[topLeft] + values[topLeft + 1] + values[topLeft + width] + values[topLeft + width + 1]) / 4
+            }
+        }
+        return Plane(width: outputWidth, height: outputHeight, values: output)
+    }
+}

@@ -1,0 +1,90 @@
+import ArgumentParser
+import Foundation
+import VTokContainer
+import VTokEval
+import VTokImage
+import VTokModel
+
+struct Encode: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Turn PNG or JPEG images into .vtok token files.",
+        discussion: """
+        Choose the length with exactly one of:
+          --tokens K        keep the first K tokens (per tile); more tokens, more detail
+          --max-bytes N     the most tokens whose whole file fits in N bytes
+          --target-psnr D   the fewest tokens whose decoded image reaches D dB PSNR (8-bit RGB)
+        Without any of them all of the model's tokens are kept. A file can always be cut further with vtok truncate: encoding K tokens and truncating to k gives exactly the k-token file.
+
+        Sizes: by default the whole image, whatever its size and aspect ratio, is fitted to the model's square (256x256) and decoded back to its own size, so K tokens describe the whole image. With --tiles, images are cut into 256x256 tiles that get K tokens each: larger images get more tokens and keep their native detail.
+
+        Many inputs, or a directory, go to an output directory (created if needed), one NAME.vtok per image, encoded in parallel.
+
+        Examples:
+          vtok encode photo.png --tokens 32 -o photo.vtok
+          vtok encode photo.jpg --max-bytes 200 -o photo.vtok
+          vtok encode photos/ --target-psnr 22 -o tokens/
+        """)
+
+    @Argument(help: "PNG or JPEG images, or directories of them.")
+    var inputs: [String]
+
+    @Option(help: "Tokens per tile to keep.")
+    var tokens: Int?
+
+    @Option(help: "Largest file size in bytes, header included.")
+    var maxBytes: Int?
+
+    @Option(help: "Quality to reach, in dB of PSNR on 8-bit RGB.")
+    var targetPsnr: Double?
+
+    @Flag(help: "Cut images into native-resolution tiles, each with its own tokens.")
+    var tiles = false
+
+    @OptionGroup var model: ModelOptions
+
+    @Option(name: [.short, .customLong("output")], help: "Output file (one input) or directory.")
+    var output: String
+
+    @Option(help: "Refuse images with more pixels than this (memory bound).")
+    var maxPixels = ImageLimits.default.maxPixels
+
+    func validate() throws {
+        let choices = [tokens != nil, maxBytes != nil, targetPsnr != nil].filter { $0 }.count
+        guard choices <= 1 else { throw ValidationError("give at most one of --tokens, --max-bytes and --target-psnr") }
+        if let tokens, tokens < 0 { throw ValidationError("--tokens must be 0 or more") }
+        if let maxBytes, maxBytes < VTokHeader.size {
+            throw ValidationError("--max-bytes must be at least \(VTokHeader.size), the size of the header")
+        }
+    }
+
+    func run() throws {
+        let jobs = try ImageJobs(inputs: inputs, output: output, outputExtension: "vtok",
+                                 inputExtensions: ["png", "jpg", "jpeg"])
+        if let tokens {
+            let codec = try model.load()
+            guard tokens <= codec.config.maxTokens else {
+                throw CLIError.usage("--tokens \(tokens): the model has \(codec.config.maxTokens) tokens per tile")
+            }
+        }
+        let limits = ImageLimits(maxPixels: maxPixels)
+        try jobs.run(model: model) { codec, input, outputPath in
+            let image = try ImageFile.load(path: input, limits: limits)
+            let full = codec.encode(image, tiled: tiles)
+            let kept = try keptTokens(full, image: image, codec: codec, input: input)
+            try FileIO.write(try full.truncated(toTokens: kept).serialized(), to: outputPath)
+        }
+    }
+
+    private func keptTokens(_ file: VTokFile, image: RGBImage, codec: VTokCodec, input: String) throws -> Int {
+        if let tokens { return tokens }
+        if let maxBytes { return RateControl.tokens(for: file, maxBytes: maxBytes)! }
+        if let targetPsnr {
+            let choice = try RateControl.tokens(for: file, reaching: targetPsnr) { PSNR.rgb(image, try codec.decode($0)) }
+            if !choice.reached {
+                warn("\(input): all \(file.tokenCount) tokens reach only \(String(format: "%.2f", choice.quality)) dB, below \(targetPsnr)")
+            }
+            return choice.tokens
+        }
+        return file.tokenCount
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import VTokModel
+import VTokNN
+
+/// What `vtok info --model` reports: the architecture from the weights file's config, its id, and
+/// the training record the trainer stores in the metadata (`vtok.training`).
+struct ModelCard: Encodable, TextDescribable {
+    let path: String
+    let modelId: String
+    let parameters: Int
+    let resolution: Int
+    let workingResolution: Int
+    let maxTokens: Int
+    let bitsPerToken: Int
+    let groups: Int
+    let bitsPerGroup: Int
+    let config: TokenizerConfig
+    /// Free-form training record (data, steps, CPU-hours, command), when the file has one.
+    let training: [String: String]
+
+    init(path: String) throws {
+        let codec: VTokCodec
+        do {
+            codec = try VTokCodec(contentsOf: path)
+        } catch {
+            throw CLIError(status: .modelMismatch, message: "cannot load model \(path): \(error)")
+        }
+        let metadata = (try? WeightsFile(contentsOf: path).metadata) ?? [:]
+        self.path = path
+        modelId = codec.modelID.description
+        parameters = codec.tokenizer.parameterCount
+        config = codec.config
+        resolution = config.resolution
+        workingResolution = config.workingResolution
+        maxTokens = config.maxTokens
+        bitsPerToken = config.bitsPerToken
+        groups = config.groups
+        bitsPerGroup = config.bitsPerGroup
+        training = metadata.filter { $0.key.hasPrefix("vtok.training.") }
+            .reduce(into: [:]) { $0[String($1.key.dropFirst("vtok.training.".count))] = $1.value }
+    }
+
+    var text: String {
+        var lines = [
+            "\(path): vtok tokenizer \(modelId)",
+            "  tokens      up to \(maxTokens) per image or tile, \(bitsPerToken) bits each (\(groups) groups of \(bitsPerGroup) sign bits)",
+            "  resolution  \(resolution)x\(resolution) native, \(workingResolution)x\(workingResolution) working",
+            "  network     \(config.encoderLayers)+\(config.decoderLayers) transformer blocks of width \(config.width), \(config.heads) heads, patch \(config.patchSize), \(config.tokensPerRegister) tokens per register; \(parameters) parameters",
+        ]
+        for (key, value) in training.sorted(by: { $0.key < $1.key }) { lines.append("  \(key): \(value)") }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// What `vtok info --system` reports.
+struct SystemSummary: Encodable, TextDescribable {
+    let cpu: String
+    let logicalCores: Int
+    let blasCore: String
+    let blasThreads: Int
+    let openblasCoretype: String?
+    let sgemmGflops: Double
+
+    static func measure() -> SystemSummary {
+        let cpuInfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let model = cpuInfo.split(separator: "\n").first { $0.hasPrefix("model name") }
+            .map { $0.split(separator: ":", maxSplits: 1).last!.trimmingCharacters(in: .whitespaces) } ?? "unknown"
+        return SystemSummary(cpu: model, logicalCores: ProcessInfo.processInfo.activeProcessorCount,
+                             blasCore: BLASRuntime.corename, blasThreads: BLASRuntime.threadCount,
+                             openblasCoretype: ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"],
+                             sgemmGflops: BLASRuntime.sgemmGFLOPS(size: 1024, repetitions: 3))
+    }
+
+    var text: String {
+        """
+        cpu          \(cpu), \(logicalCores) logical cores
+        blas         OpenBLAS, \(blasCore) kernels (OPENBLAS_CORETYPE=\(openblasCoretype ?? "unset")), \(blasThreads) thread(s)
+        sgemm        \(String(format: "%.0f", sgemmGflops)) GFLOP/s (1024^3, all cores)
+        """
+    }
+}

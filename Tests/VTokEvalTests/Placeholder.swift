@@ -1,5 +1,0 @@
-import XCTest
-
-final class VTokEvalTestsPlaceholder: XCTestCase {
-    func testPlaceholder() {}
-}
