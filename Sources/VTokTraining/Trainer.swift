@@ -351,9 +351,23 @@ public final class Trainer {
         emit("checkpoint at step \(state.step) written (\(fixed(clock.now - start, 1)) s)")
     }
 
-    /// The moving-average weights with the model config: the contents of model.safetensors.
+    /// Free-form lines added to model.safetensors' training record (`vtok.training.<key>`, shown
+    /// by `vtok info --model`), e.g. the command line and the data directory.
+    public var record: [String: String] = [:]
+
+    /// The moving-average weights with the model config and a training record: the contents of
+    /// model.safetensors.
     public func modelWeights() -> WeightsFile {
-        ema.withAverageWeights { tokenizer.weightsFile() }
+        var lines = record
+        lines["steps"] = "\(state.step) of \(config.totalSteps), batch \(config.batchSize)"
+        lines["images"] = "\(state.imagesSeen) samples from \(state.trainingImageCount) training images"
+        lines["hours"] = "\(fixed(state.elapsedSeconds / 3600, 2)) wall, \(fixed(state.cpuSeconds / 3600, 2)) CPU"
+        if let lastValidation, let validation {
+            lines["validation"] = config.validationTokenCounts.map { "k\($0) \(fixed(lastValidation[$0]!, 2))" }
+                .joined(separator: " ") + " dB PSNR on \(validation.count) images at \(validation.nativeResolution)px"
+        }
+        let metadata = Dictionary(uniqueKeysWithValues: lines.map { ("vtok.training." + $0.key, $0.value) })
+        return ema.withAverageWeights { tokenizer.weightsFile(extraMetadata: metadata) }
     }
 
     static func json<Value: Encodable>(_ value: Value) -> String {

@@ -115,6 +115,8 @@ struct Train: ParsableCommand {
             case .status(let text): progress.status(text)
             }
         }
+        trainer.record["data"] = data!
+        trainer.record["command"] = (["vtok"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
         StopSignal.install()
         try trainer.run(untilStep: untilStep) { StopSignal.isRequested }
     }

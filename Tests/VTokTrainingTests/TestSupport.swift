@@ -17,6 +17,7 @@ enum Tiny {
         model.encoderLayers = 1
         model.decoderLayers = 1
         model.maxTokens = 8
+        model.tokensPerRegister = 2
         model.groups = 2
         model.bitsPerGroup = 4
         model.linearPathTokens = 4

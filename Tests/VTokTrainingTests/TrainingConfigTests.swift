@@ -4,10 +4,10 @@ import XCTest
 
 final class TrainingConfigTests: XCTestCase {
     func testPartialFileKeepsTheDefaults() throws {
-        let config = try TrainingConfig.parse(json: Data(#"{"batchSize": 4, "model": {"width": 128}, "validationTokenCounts": [1, 2]}"#.utf8))
+        let config = try TrainingConfig.parse(json: Data(#"{"batchSize": 4, "model": {"width": 240}, "validationTokenCounts": [1, 2]}"#.utf8))
         var expected = TrainingConfig()
         expected.batchSize = 4
-        expected.model.width = 128
+        expected.model.width = 240
         expected.validationTokenCounts = [1, 2]
         XCTAssertEqual(config, expected)
         XCTAssertEqual(try TrainingConfig.parse(json: Data("{}".utf8)), TrainingConfig())
