@@ -99,6 +99,24 @@ public final class Trainer {
     /// `totalSteps` (when given) replaces the config's.
     public static func prepare(output: TrainingOutput, config requested: TrainingConfig?, resume: Bool,
                                totalSteps: Int? = nil) throws(TrainingError) -> (config: TrainingConfig, checkpoint: WeightsFile?) {
+        try prepare(output: output, resume: resume, totalSteps: totalSteps) { _ throws(TrainingError) in requested }
+    }
+
+    /// As `prepare(output:config:resume:totalSteps:)` with a config file (see
+    /// `TrainingConfig.parse(json:over:)`), whose fields apply over the defaults for a new run and
+    /// over the checkpoint's config on `resume`: a partial file that a run was started with resumes
+    /// it even after the code's defaults changed.
+    public static func prepare(output: TrainingOutput, configFile: String?, resume: Bool,
+                               totalSteps: Int? = nil) throws(TrainingError) -> (config: TrainingConfig, checkpoint: WeightsFile?) {
+        try prepare(output: output, resume: resume, totalSteps: totalSteps) { base throws(TrainingError) in
+            guard let configFile else { return nil }
+            return try TrainingConfig.load(path: configFile, over: base)
+        }
+    }
+
+    private static func prepare(output: TrainingOutput, resume: Bool, totalSteps: Int?,
+                                resolve: (TrainingConfig) throws(TrainingError) -> TrainingConfig?)
+        throws(TrainingError) -> (config: TrainingConfig, checkpoint: WeightsFile?) {
         let manager = FileManager.default
         do {
             try manager.createDirectory(atPath: output.directory, withIntermediateDirectories: true)
@@ -113,7 +131,7 @@ public final class Trainer {
         var checkpoint: WeightsFile?
         switch (exists, resume) {
         case (false, false):
-            config = requested ?? TrainingConfig()
+            config = try resolve(TrainingConfig()) ?? TrainingConfig()
         case (false, true):
             throw .checkpointConflict("--resume: \(output.checkpoint) does not exist; leave out --resume to start a new run")
         case (true, false):
@@ -130,7 +148,7 @@ public final class Trainer {
                 throw .checkpoint("\(output.checkpoint) holds no training config (metadata \(CheckpointKey.trainingConfig)); was it written by vtok train?")
             }
             config = stored
-            if let requested {
+            if let requested = try resolve(stored) {
                 var compared = requested
                 if let totalSteps { compared.totalSteps = totalSteps }
                 let differing = compared.differingFields(from: stored).filter { !TrainingConfig.fieldsResumeMayChange.contains($0) }

@@ -115,9 +115,10 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
 
     // MARK: JSON
 
-    /// Parses a config file: a JSON object with any subset of the fields (nested `model` too);
-    /// an unknown field is an error, so that a misspelt one is not silently ignored.
-    public static func parse(json data: Data) throws(TrainingError) -> TrainingConfig {
+    /// Parses a config file: a JSON object with any subset of the fields (nested `model` too), each
+    /// replacing the one in `base` (the defaults unless given); an unknown field is an error, so that
+    /// a misspelt one is not silently ignored.
+    public static func parse(json data: Data, over base: TrainingConfig = TrainingConfig()) throws(TrainingError) -> TrainingConfig {
         let overrides: Any
         do {
             overrides = try JSONSerialization.jsonObject(with: data)
@@ -127,7 +128,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         guard let overrideObject = overrides as? [String: Any] else { throw .invalidConfig("the file must hold a JSON object") }
         let config: TrainingConfig
         do {
-            let defaults = try JSONSerialization.jsonObject(with: JSONEncoder().encode(TrainingConfig())) as! [String: Any]
+            let defaults = try JSONSerialization.jsonObject(with: JSONEncoder().encode(base)) as! [String: Any]
             let merged = try merge(overrideObject, into: defaults, path: "")
             config = try JSONDecoder().decode(TrainingConfig.self, from: JSONSerialization.data(withJSONObject: merged))
         } catch let error as TrainingError {
@@ -143,12 +144,13 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         return config
     }
 
-    public static func load(path: String) throws(TrainingError) -> TrainingConfig {
+    /// Reads and parses a config file (see `parse(json:over:)`).
+    public static func load(path: String, over base: TrainingConfig = TrainingConfig()) throws(TrainingError) -> TrainingConfig {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw .invalidConfig("cannot read config file \(path)")
         }
         do {
-            return try parse(json: data)
+            return try parse(json: data, over: base)
         } catch TrainingError.invalidConfig(let message) {
             throw .invalidConfig("\(path): \(message)")
         } catch {

@@ -24,7 +24,7 @@ struct Train: ParsableCommand {
 
         --config is a JSON file with any of the hyperparameters; the rest keep their defaults, which reproduce the shipped model. `vtok train --print-config` prints them all. An unknown field is an error.
 
-        To continue a run (after an interruption, or with --steps to extend it), give the same --out with --resume: the result is bit for bit that of an unbroken run. A resumed run takes the checkpoint's config; a --config that changes anything but totalSteps, checkpointIntervalSeconds or logIntervalSteps is refused.
+        To continue a run (after an interruption, or with --steps to extend it), give the same --out with --resume: the result is bit for bit that of an unbroken run. A resumed run takes the checkpoint's config; a --config given with --resume applies its fields over it, and is refused if it changes anything but totalSteps, checkpointIntervalSeconds or logIntervalSteps.
 
         Exit statuses: 0 success (also after a Ctrl-C that saved a checkpoint), 1 usage error (including a checkpoint already in --out without --resume), 2 bad input (no readable image, bad config, config differing from the checkpoint's), 3 an output could not be written.
 
@@ -82,19 +82,14 @@ struct Train: ParsableCommand {
     }
 
     private func train() throws {
-        var requested = try config.map { path throws(TrainingError) in try TrainingConfig.load(path: path) }
         if printConfig {
-            var shown = requested ?? TrainingConfig()
+            var shown = try config.map { path throws(TrainingError) in try TrainingConfig.load(path: path) } ?? TrainingConfig()
             if let steps { shown.totalSteps = steps }
             print(shown.jsonString())
             return
         }
-        if let steps, requested == nil && !resume {
-            requested = TrainingConfig()
-            requested!.totalSteps = steps
-        }
         let output = TrainingOutput(directory: out!)
-        let (resolved, checkpoint) = try Trainer.prepare(output: output, config: requested, resume: resume, totalSteps: steps)
+        let (resolved, checkpoint) = try Trainer.prepare(output: output, configFile: config, resume: resume, totalSteps: steps)
 
         let progress = Progress()
         let start = Date()

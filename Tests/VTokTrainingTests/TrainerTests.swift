@@ -105,9 +105,19 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(try resumed.run().step, 3)
         XCTAssertThrowsError(try trainer(config, out: "elsewhere", resume: true))
 
-        // Without a config, --resume takes the checkpoint's.
+        // Without a config, --resume takes the checkpoint's; a partial file applies over it.
         let output = TrainingOutput(directory: root.appendingPathComponent("run").path)
         XCTAssertEqual(try Trainer.prepare(output: output, config: nil, resume: true).config, extended)
+        let file = root.appendingPathComponent("more.json").path
+        try Data(#"{"totalSteps": 9, "logIntervalSteps": 3}"#.utf8).write(to: URL(fileURLWithPath: file))
+        var expected = extended
+        expected.totalSteps = 9
+        expected.logIntervalSteps = 3
+        XCTAssertEqual(try Trainer.prepare(output: output, configFile: file, resume: true).config, expected)
+        try Data(#"{"seed": 2}"#.utf8).write(to: URL(fileURLWithPath: file))
+        XCTAssertThrowsError(try Trainer.prepare(output: output, configFile: file, resume: true)) { error in
+            XCTAssert("\(error)".contains("seed (checkpoint 1, config 2)"), "\(error)")
+        }
     }
 
     func testStopRequestWritesACheckpoint() throws {
