@@ -41,10 +41,10 @@ public enum ImageDirectory {
         }
         var loaded: [(path: String, image: RGBImage)] = []
         var start = 0
-        // In slices, so that a limit of 16 does not decode a million files.
+        // In slices, so that a limit of 16 does not decode a million files (a few spare for failures).
         while start < paths.count && loaded.count < (limit ?? .max) {
             let wanted = limit.map { $0 - loaded.count } ?? paths.count
-            let slice = Array(paths[start..<min(paths.count, start + max(wanted, 64))])
+            let slice = Array(paths[start..<min(paths.count, start + max(wanted, 8))])
             start += slice.count
             let results = decode(slice, maxShorterSide: maxShorterSide)
             for (path, result) in zip(slice, results) {

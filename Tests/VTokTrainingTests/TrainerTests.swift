@@ -139,4 +139,20 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(loaded.config, config.model)
         XCTAssertEqual(model.metadata["vtok.training.steps"], "3 of 40, batch 8")
     }
+
+    func testStepsWithNonFiniteGradientsAreSkippedAndCounted() throws {
+        var config = Tiny.config
+        config.totalSteps = 3
+        config.validationIntervalSteps = 0
+        let trainer = try trainer(config, out: "run")
+        trainer.tokenizer.parameters[0].value[0] = .nan
+        var lines: [String] = []
+        trainer.report = { if case .line(let text) = $0 { lines.append(text) } }
+        try trainer.run()
+        XCTAssertEqual(trainer.state.skippedSteps, 3)
+        XCTAssertEqual(trainer.state.step, 3)
+        XCTAssertEqual(trainer.optimizer.step, 0)
+        XCTAssertEqual(lines.filter { $0.contains("step skipped") }.count, 3, "\(lines)")
+        XCTAssert(lines.contains { $0.contains("skipped 3") }, "\(lines)")
+    }
 }
