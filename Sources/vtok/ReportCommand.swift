@@ -63,6 +63,14 @@ struct Report: ParsableCommand {
     }
 
     func run() throws {
+        let inputs: [ReportImage]
+        do {
+            inputs = try ReportImage.directory(images)
+        } catch {
+            throw CLIError.badInput("cannot list images in \(images): \(error.localizedDescription)")
+        }
+        guard !inputs.isEmpty else { throw CLIError.badInput("no PNG or JPEG images in \(images)") }
+
         let codecNames = codecs.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         let catalog: (codecs: [any RateDistortionCodec], notes: [String])
         do {
@@ -71,14 +79,6 @@ struct Report: ParsableCommand {
             throw CLIError.usage("\(error)")
         }
         for note in catalog.notes { warn(note) }
-
-        let inputs: [ReportImage]
-        do {
-            inputs = try ReportImage.directory(images)
-        } catch {
-            throw CLIError.badInput("cannot list images in \(images): \(error.localizedDescription)")
-        }
-        guard !inputs.isEmpty else { throw CLIError.badInput("no PNG or JPEG images in \(images)") }
 
         let options = ReportOptions(
             outputDirectory: out, preprocessing: full ? .native : .tokenizer(size: size), codecs: catalog.codecs,
