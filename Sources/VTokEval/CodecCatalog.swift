@@ -1,12 +1,15 @@
+import VTokModel
+
 /// The codecs `vtok report --codecs` can name, built with the report's standard settings.
 public enum CodecCatalog {
     public static let names = ["jpeg", "webp", "avif", "jxl", "vtok"]
     /// JPEG and WebP also run on copies shrunk by these factors; each family's hull pools them.
     public static let downscaleFactors = [1, 2, 4, 8]
-    public static let defaultTokenCounts = [32, 64, 128, 256]
+    public static let defaultTokenCounts = [1, 2, 4, 8, 16, 24, 32, 48, 64, 96, 128, 192, 256]
 
-    /// The codecs for `names`, and a note for each one that cannot run here.
-    public static func codecs(named names: [String], tokenCounts: [Int]) throws
+    /// The codecs for `names`, and a note for each one that cannot run here. `tokenizer` is the
+    /// loaded vtok model, nil when none could be found.
+    public static func codecs(named names: [String], tokenCounts: [Int], tokenizer: VTokCodec?, tiled: Bool = false) throws
         -> (codecs: [any RateDistortionCodec], notes: [String]) {
         var codecs: [any RateDistortionCodec] = []
         var notes: [String] = []
@@ -22,8 +25,12 @@ public enum CodecCatalog {
                     notes.append("\(name) skipped: \(format.encoderTool) or \(format.decoderTool) is not on the PATH")
                 }
             case "vtok":
-                notes.append("no vtok model is available, so the report has no vtok rows (token counts asked for: "
-                             + "\(tokenCounts.map(String.init).joined(separator: ", ")))")
+                if let tokenizer {
+                    codecs.append(TokenizerCodec(codec: tokenizer, tokenCounts: tokenCounts, tiled: tiled))
+                } else {
+                    notes.append("no vtok model is available, so the report has no vtok rows (token counts asked for: "
+                                 + "\(tokenCounts.map(String.init).joined(separator: ", ")))")
+                }
             default:
                 throw CodecError("unknown codec '\(name)'; the codecs are \(Self.names.joined(separator: ", "))")
             }

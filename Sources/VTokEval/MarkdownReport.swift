@@ -26,7 +26,7 @@ enum MarkdownReport {
         var text = """
         # Quality against bytes
 
-        \(context.imageCount) images (\(context.imageSizes.joined(separator: ", ")) after preprocessing): \
+        \(context.imageCount) images, evaluated at \(context.imageSizes.joined(separator: ", ")): \
         \(context.options.preprocessing.statement).
 
         Metrics, per image and operating point: whole-file bytes; bits per pixel; PSNR over 8-bit RGB (one MSE \

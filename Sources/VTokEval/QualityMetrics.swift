@@ -126,31 +126,86 @@ public enum SSIM {
     }
 
     /// Means over all valid window positions of the SSIM map and of its contrast-structure factor.
+    ///
+    /// The five Gaussian-weighted moments (means of x, y, x², y², xy) are filtered separably and fused:
+    /// rows first (`rowFilteredMoments`), then the columns one output row at a time, whose sums feed the
+    /// SSIM terms directly instead of being stored as maps.
     static func windowStatistics(_ x: Plane, _ y: Plane) -> (ssim: Double, contrastStructure: Double) {
         let c1 = (0.01 * 255) * (0.01 * 255)
         let c2 = (0.03 * 255) * (0.03 * 255)
         let kernel = gaussianKernel
-        let meanX = x.gaussianFilteredValid(kernel)
-        let meanY = y.gaussianFilteredValid(kernel)
-        let meanXX = x.multiplied(by: x).gaussianFilteredValid(kernel)
-        let meanYY = y.multiplied(by: y).gaussianFilteredValid(kernel)
-        let meanXY = x.multiplied(by: y).gaussianFilteredValid(kernel)
+        let outputWidth = x.width - kernel.count + 1
+        let outputHeight = x.height - kernel.count + 1
+        let planeSize = outputWidth * x.height
+        let rowFiltered = rowFilteredMoments(x, y, kernel: kernel)
 
         var ssimSum = 0.0
         var contrastStructureSum = 0.0
-        for index in meanX.values.indices {
-            let muX = meanX.values[index]
-            let muY = meanY.values[index]
-            let varianceX = meanXX.values[index] - muX * muX
-            let varianceY = meanYY.values[index] - muY * muY
-            let covariance = meanXY.values[index] - muX * muY
-            let luminance = (2 * muX * muY + c1) / (muX * muX + muY * muY + c1)
-            let contrastStructure = (2 * covariance + c2) / (varianceX + varianceY + c2)
-            ssimSum += luminance * contrastStructure
-            contrastStructureSum += contrastStructure
+        // One output row of each moment, one after another.
+        var moments = [Double](repeating: 0, count: 5 * outputWidth)
+        rowFiltered.withUnsafeBufferPointer { source in
+            moments.withUnsafeMutableBufferPointer { moments in
+                for row in 0..<outputHeight {
+                    for moment in 0..<5 {
+                        let output = moment * outputWidth
+                        for column in 0..<outputWidth { moments[output + column] = 0 }
+                        for (tap, weight) in kernel.enumerated() {
+                            let input = moment * planeSize + (row + tap) * outputWidth
+                            for column in 0..<outputWidth { moments[output + column] += weight * source[input + column] }
+                        }
+                    }
+                    for column in 0..<outputWidth {
+                        let muX = moments[column]
+                        let muY = moments[outputWidth + column]
+                        let varianceX = moments[2 * outputWidth + column] - muX * muX
+                        let varianceY = moments[3 * outputWidth + column] - muY * muY
+                        let covariance = moments[4 * outputWidth + column] - muX * muY
+                        let luminance = (2 * muX * muY + c1) / (muX * muX + muY * muY + c1)
+                        let contrastStructure = (2 * covariance + c2) / (varianceX + varianceY + c2)
+                        ssimSum += luminance * contrastStructure
+                        contrastStructureSum += contrastStructure
+                    }
+                }
+            }
         }
-        let count = Double(meanX.values.count)
+        let count = Double(outputWidth * outputHeight)
         return (ssimSum / count, contrastStructureSum / count)
+    }
+
+    /// x, y, x², y² and xy filtered along rows with `kernel` ("valid" positions only), as five planes of
+    /// (width - taps + 1) x height one after another.
+    private static func rowFilteredMoments(_ x: Plane, _ y: Plane, kernel: [Double]) -> [Double] {
+        let width = x.width
+        let outputWidth = width - kernel.count + 1
+        let planeSize = outputWidth * x.height
+        var filtered = [Double](repeating: 0, count: 5 * planeSize)
+        x.values.withUnsafeBufferPointer { x in
+            y.values.withUnsafeBufferPointer { y in
+                filtered.withUnsafeMutableBufferPointer { filtered in
+                    for row in 0..<x.count / width {
+                        for column in 0..<outputWidth {
+                            var sumX = 0.0, sumY = 0.0, sumXX = 0.0, sumYY = 0.0, sumXY = 0.0
+                            for (tap, weight) in kernel.enumerated() {
+                                let a = x[row * width + column + tap]
+                                let b = y[row * width + column + tap]
+                                sumX += weight * a
+                                sumY += weight * b
+                                sumXX += weight * a * a
+                                sumYY += weight * b * b
+                                sumXY += weight * a * b
+                            }
+                            let index = row * outputWidth + column
+                            filtered[index] = sumX
+                            filtered[planeSize + index] = sumY
+                            filtered[2 * planeSize + index] = sumXX
+                            filtered[3 * planeSize + index] = sumYY
+                            filtered[4 * planeSize + index] = sumXY
+                        }
+                    }
+                }
+            }
+        }
+        return filtered
     }
 
     /// The 11-tap Gaussian, normalised to sum 1 (as scipy's `gaussian_filter` with truncate 3.5 and
@@ -182,45 +237,6 @@ struct Plane {
             (0..<pixelCount).map { Double(pixels[$0 * 3 + channel]) }
         }
         self.init(width: image.width, height: image.height, values: values)
-    }
-
-    func multiplied(by other: Plane) -> Plane {
-        Plane(width: width, height: height, values: zip(values, other.values).map { $0 * $1 })
-    }
-
-    /// Correlation with `kernel` along rows then columns, keeping only positions where the kernel lies
-    /// fully inside: the result is (width - taps + 1) x (height - taps + 1).
-    func gaussianFilteredValid(_ kernel: [Double]) -> Plane {
-        let taps = kernel.count
-        let outputWidth = width - taps + 1
-        let outputHeight = height - taps + 1
-        var horizontal = [Double](repeating: 0, count: outputWidth * height)
-        values.withUnsafeBufferPointer { source in
-            for row in 0..<height {
-                let rowStart = row * width
-                for column in 0..<outputWidth {
-                    var sum = 0.0
-                    for tap in 0..<taps { sum += kernel[tap] * source[rowStart + column + tap] }
-                    horizontal[row * outputWidth + column] = sum
-                }
-            }
-        }
-        var output = [Double](repeating: 0, count: outputWidth * outputHeight)
-        horizontal.withUnsafeBufferPointer { source in
-            output.withUnsafeMutableBufferPointer { output in
-                for row in 0..<outputHeight {
-                    let outputStart = row * outputWidth
-                    for tap in 0..<taps {
-                        let weight = kernel[tap]
-                        let sourceStart = (row + tap) * outputWidth
-                        for column in 0..<outputWidth {
-                            output[outputStart + column] += weight * source[sourceStart + column]
-                        }
-                    }
-                }
-            }
-        }
-        return Plane(width: outputWidth, height: outputHeight, values: output)
     }
 
     /// Mean of each 2x2 block; an odd last row or column is dropped.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import VTokEval
+import VTokModel
 
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,7 +19,7 @@ struct Report: ParsableCommand {
           webp   libwebp: quality sweep, method 6
           avif   avifenc/avifdec: quantizer sweep (skipped if not installed)
           jxl    cjxl/djxl: quality sweep (skipped if not installed)
-          vtok   the tokenizer at each --tokens count, once a model exists
+          vtok   the tokenizer (--model, default the shipped one) at each --tokens count
         JPEG and WebP also run on copies area-downscaled by 1/2, 1/4 and 1/8 and upscaled back with \
         bicubic; per image and byte budget the best of these is the family's "hull", the strongest \
         classical option at tiny sizes.
@@ -56,6 +57,8 @@ struct Report: ParsableCommand {
     @Option(help: ArgumentHelp("Comma-separated byte budgets for the report's tables.", valueName: "list"))
     var budgets: String = Aggregation.defaultBudgets.map(String.init).joined(separator: ",")
 
+    @OptionGroup var model: ModelOptions
+
     func validate() throws {
         guard size >= 16 else { throw ValidationError("--size must be at least 16 pixels") }
         _ = try integers(tokens, option: "--tokens")
@@ -63,15 +66,6 @@ struct Report: ParsableCommand {
     }
 
     func run() throws {
-        let codecNames = codecs.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        let catalog: (codecs: [any RateDistortionCodec], notes: [String])
-        do {
-            catalog = try CodecCatalog.codecs(named: codecNames, tokenCounts: try integers(tokens, option: "--tokens"))
-        } catch {
-            throw CLIError.usage("\(error)")
-        }
-        for note in catalog.notes { warn(note) }
-
         let inputs: [ReportImage]
         do {
             inputs = try ReportImage.directory(images)
@@ -79,6 +73,19 @@ struct Report: ParsableCommand {
             throw CLIError.badInput("cannot list images in \(images): \(error.localizedDescription)")
         }
         guard !inputs.isEmpty else { throw CLIError.badInput("no PNG or JPEG images in \(images)") }
+
+        let codecNames = codecs.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let catalog: (codecs: [any RateDistortionCodec], notes: [String])
+        do {
+            // Without a model anywhere the report still runs, with a note; a model given but broken is an error.
+            let hasModel = model.path != nil || ModelLocator.defaultModelPath() != nil
+            let tokenizer = codecNames.contains("vtok") && hasModel ? try model.load() : nil
+            catalog = try CodecCatalog.codecs(named: codecNames, tokenCounts: try integers(tokens, option: "--tokens"),
+                                              tokenizer: tokenizer, tiled: full)
+        } catch {
+            throw CLIError.usage("\(error)")
+        }
+        for note in catalog.notes { warn(note) }
 
         let options = ReportOptions(
             outputDirectory: out, preprocessing: full ? .native : .tokenizer(size: size), codecs: catalog.codecs,

@@ -1,4 +1,5 @@
 import ArgumentParser
+import VTokNN
 
 struct VTok: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,7 +16,10 @@ struct VTok: ParsableCommand {
           4  model problem: missing, malformed, or not the model a file was encoded with
         """,
         version: "0.1.0",
-        subcommands: [Encode.self, Decode.self, Truncate.self, Info.self, Tokens.self, Report.self, Samples.self])
+        subcommands: [Encode.self, Decode.self, Truncate.self, Info.self, Tokens.self, Report.self, Bench.self, Samples.self])
 }
 
+// Debian's OpenBLAS misdetects some CPUs and falls back to kernels 5x slower; the fix must be in
+// the environment before the library loads, so this may re-execute the process once.
+BLASRuntime.ensureOptimizedKernels()
 runMappingExitStatus(VTok.self)

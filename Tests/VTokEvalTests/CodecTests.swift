@@ -74,10 +74,10 @@ final class CodecTests: XCTestCase {
     }
 
     func testCatalogBuildsScaledFamiliesAndExplainsMissingVTok() throws {
-        let (codecs, notes) = try CodecCatalog.codecs(named: ["jpeg", "webp", "vtok"], tokenCounts: [32, 64])
+        let (codecs, notes) = try CodecCatalog.codecs(named: ["jpeg", "webp", "vtok"], tokenCounts: [32, 64], tokenizer: nil)
         XCTAssertEqual(codecs.map(\.name), ["JPEG", "JPEG 1/2", "JPEG 1/4", "JPEG 1/8", "WebP", "WebP 1/2", "WebP 1/4", "WebP 1/8"])
         XCTAssertEqual(notes.count, 1)
         XCTAssertTrue(notes[0].contains("no vtok model"))
-        XCTAssertThrowsError(try CodecCatalog.codecs(named: ["gif"], tokenCounts: []))
+        XCTAssertThrowsError(try CodecCatalog.codecs(named: ["gif"], tokenCounts: [], tokenizer: nil))
     }
 }

@@ -1,0 +1,38 @@
+import VTokContainer
+import VTokImage
+import VTokModel
+
+/// vtok in the report: each image encoded once with all K tokens, then truncated to each token
+/// count (the format's own truncation, which also exercises it) and decoded. Bytes are whole
+/// `.vtok` files, header included.
+public struct TokenizerCodec: RateDistortionCodec, @unchecked Sendable {
+    // VTokCodec holds scratch buffers; the report runs codecs one image at a time.
+    let codec: VTokCodec
+    let tokenCounts: [Int]
+    let tiled: Bool
+
+    public init(codec: VTokCodec, tokenCounts: [Int], tiled: Bool = false) {
+        self.codec = codec
+        self.tokenCounts = tokenCounts.filter { $0 <= codec.config.maxTokens }.sorted()
+        self.tiled = tiled
+    }
+
+    public var name: String { "vtok" }
+    public var family: String { QualityReport.tokenizerFamily }
+    public var description: String {
+        let config = codec.config
+        return "vtok model \(codec.modelID) (\(config.maxTokens) tokens of \(config.bitsPerToken) bits, "
+            + (tiled ? "\(config.resolution)-px tiles" : "whole image fitted to \(config.resolution)x\(config.resolution)")
+            + "), encoded once and truncated to each token count"
+    }
+
+    public func operatingPoints(for image: RGBImage) throws -> [OperatingPoint] {
+        let (full, encodeSeconds) = timed { codec.encode(image, tiled: tiled) }
+        return try tokenCounts.map { count in
+            let bytes = try full.truncated(toTokens: count).serialized()
+            let (decoded, decodeSeconds) = try timed { try codec.decode(try VTokFile.parse(bytes).file) }
+            return OperatingPoint(setting: "\(count) tokens", bytes: bytes.count, decoded: decoded,
+                                  encodeSeconds: encodeSeconds, decodeSeconds: decodeSeconds)
+        }
+    }
+}
