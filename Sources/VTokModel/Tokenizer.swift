@@ -78,7 +78,8 @@ public final class Tokenizer {
         ] + decoderBlocks + [
             SliceRows(registers..<registers + patches),
             LayerNorm(name: "decoder.norm", width: width),
-            Linear(name: "decoder.to_patch", inputs: width, outputs: config.patchValues, rng: &rng),
+            // Zero: an untrained decoder outputs flat mid-grey, not noise, and learns from there.
+            Linear(name: "decoder.to_patch", inputs: width, outputs: config.patchValues, weightStd: 0, rng: &rng),
             Unpatchify(patchLayout),
         ])
 
