@@ -13,12 +13,12 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
 
     // MARK: Optimisation
     /// Images per step.
-    public var batchSize = 32
+    public var batchSize = 16
     /// Optimiser steps of the whole run; the cosine schedule ends here. May change when a run is
     /// resumed (to extend it).
-    public var totalSteps = 20_000
+    public var totalSteps = 30_000
     /// Learning rate at the end of the warm-up.
-    public var peakLearningRate: Float = 1e-3
+    public var peakLearningRate: Float = 6e-4
     /// Learning rate the cosine decay ends at.
     public var learningRateFloor: Float = 1e-5
     /// Linear warm-up from near zero to the peak.
@@ -54,7 +54,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     /// Seconds between checkpoints (one is also written at the end and on SIGINT/SIGTERM).
     public var checkpointIntervalSeconds: Double = 300
     /// Steps between validations (one also runs at step 0 and at the end); 0 disables them.
-    public var validationIntervalSteps = 500
+    public var validationIntervalSteps = 1000
     /// How many images of the validation directory (the first, by path) are evaluated.
     public var validationImages = 16
     /// Token counts k at which the validation PSNR is measured; each in 1...model.maxTokens.
