@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Copies the budget table of a report (report.md, written by `vtok report`) into README.md between
+# the report markers, so the README shows measured numbers, never hand-typed ones.
+set -euo pipefail
+report=$1 readme=$2
+begin='<!-- report:begin -->' end='<!-- report:end -->'
+grep -q "$begin" "$readme" || { echo "no $begin marker in $readme" >&2; exit 1; }
+section=$(awk '/^## Mean PSNR/{keep=1} keep && /^## / && !/^## Mean PSNR/{exit} keep' "$report")
+{
+    awk -v b="$begin" '{print} $0==b{exit}' "$readme"
+    echo
+    echo "$section"
+    echo
+    echo "![PSNR against bytes](report/psnr.svg)"
+    echo
+    awk -v e="$end" 'found{print} $0==e{found=1; print}' "$readme"
+} > "$readme.tmp"
+mv "$readme.tmp" "$readme"
