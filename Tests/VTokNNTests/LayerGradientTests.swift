@@ -186,6 +186,16 @@ final class LayerGradientTests: XCTestCase {
         XCTAssertEqual(layer.backward(dOut).values, [1, 2, 3, 4])
     }
 
+    func testReshapedSharesStorage() {
+        let tensor = Tensor(shape: [2, 3, 4])
+        let view = tensor.reshaped([6, 4])
+        view[5] = 7
+        XCTAssertEqual(tensor[5], 7)
+        XCTAssertEqual(view.rows, 6)
+        var slot: Tensor? = view
+        XCTAssertFalse(Tensor.reuse(&slot, shape: [6, 4]) === view, "a view is never reused as a layer's own buffer")
+    }
+
     func testBuffersAreReusedAcrossSteps() {
         let block = TransformerBlock(name: "b", width: 8, heads: 2, rng: &rng)
         let x = GradientCheck.random([2, 4, 8], &rng)
