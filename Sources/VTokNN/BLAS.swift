@@ -93,28 +93,17 @@ public enum BLASRuntime {
     /// The best of `repetitions` timed products after a warm-up: on shared cores the fastest run is
     /// the one least disturbed by other processes.
     public static func sgemmGFLOPS(m: Int, n: Int, k: Int, repetitions: Int) -> Double {
-        measureGFLOPS(m: m, n: n, k: k, repetitions: repetitions) { a, b, c in
-            gemm(m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: c, ldc: n)
-        }
+        let product = NNBenchmark.Product(m: m, n: n, k: k)
+        return product.flops / bestTime(repetitions: repetitions, product.run) / 1e9
     }
 
-    /// The same product threaded by OpenBLAS's own pool instead of `Parallel`'s workers: the
-    /// reference for the choice made in `gemm`.
-    public static func openBLASThreadedSGEMMGFLOPS(size: Int, repetitions: Int) -> Double {
+    /// Runs `body` with OpenBLAS's own thread pool (one thread per worker), for comparing it with
+    /// the split `gemm` does.
+    static func withOpenBLASThreads(_ body: () -> Void) {
         useSingleThreadedKernels()
         openblas_set_num_threads(Int32(Parallel.workerCount))
-        defer { openblas_set_num_threads(1) }
-        return measureGFLOPS(m: size, n: size, k: size, repetitions: repetitions) { a, b, c in
-            serialGemm(m: size, n: size, k: size, a: a, lda: size, b: b, ldb: size, c: c, ldc: size)
-        }
-    }
-
-    private static func measureGFLOPS(m: Int, n: Int, k: Int, repetitions: Int,
-                                      _ product: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void) -> Double {
-        let a = Tensor(shape: [m, k]), b = Tensor(shape: [k, n]), c = Tensor(shape: [m, n])
-        a.fill(0.5); b.fill(0.25)
-        let seconds = bestTime(repetitions: repetitions) { product(a.pointer, b.pointer, c.pointer) }
-        return 2.0 * Double(m * n * k) / seconds / 1e9
+        body()
+        openblas_set_num_threads(1)
     }
 }
 

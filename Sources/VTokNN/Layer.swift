@@ -2,6 +2,30 @@
 /// gradient of the loss with respect to the output, adds parameter gradients into
 /// `Parameter.grad`, and returns the gradient with respect to the input. Returned tensors belong
 /// to the layer (see `Tensor`), so a step allocates nothing once the buffers exist.
+///
+/// Assembling and training a model:
+///
+///     var rng = SeededRandom(seed: 1)
+///     let layout = PatchLayout(channels: 3, height: 64, width: 64, patchSize: 8)
+///     let encoder = Sequential([
+///         Patchify(layout),
+///         Linear(name: "encoder.stem", inputs: layout.tokenWidth, outputs: 192, rng: &rng),
+///         PositionEmbedding(name: "encoder.pos", length: layout.tokenCount, width: 192, rng: &rng),
+///         TransformerBlock(name: "encoder.block0", width: 192, heads: 4, rng: &rng),
+///         LayerNorm(name: "encoder.norm", width: 192),
+///     ])
+///     let decoder = Sequential([...])  // ending in Unpatchify(layout)
+///     let parameters = encoder.parameters + decoder.parameters  // unique dotted names
+///     let loss = ReconstructionLoss(.meanSquaredError)
+///     for (images, targets) in batches {  // (B, 3, 64, 64) tensors, reused across steps
+///         parameters.forEach { $0.zeroGrad() }
+///         let value = loss.forward(decoder.forward(encoder.forward(images)), targets)
+///         _ = encoder.backward(decoder.backward(loss.backward()))
+///         optimizer.step(parameters)
+///     }
+///
+/// Per-batch settings live on the layers that use them: `AttentionCore.visibleKeys` (also through
+/// `TransformerBlock.visibleKeys`) and `MaskEmbedding.keptLengths`, set before `forward`.
 public protocol Layer: AnyObject {
     /// Every trainable parameter, with unique dotted names.
     var parameters: [Parameter] { get }

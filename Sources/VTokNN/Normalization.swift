@@ -16,6 +16,8 @@ public final class LayerNorm: Layer {
     private var inverseDeviations: Tensor?
     /// Per worker partial sums of dGain and dBias, summed after the parallel pass.
     private var partialGradients: Tensor?
+    /// RMS norm's stand-in for the bias, so both kinds share one kernel.
+    private let zeroBias: [Float]
 
     public init(name: String, width: Int, kind: Kind = .layerNorm, epsilon: Float = 1e-5) {
         self.kind = kind
@@ -23,6 +25,7 @@ public final class LayerNorm: Layer {
         self.epsilon = epsilon
         gain = .constant(name: name + ".weight", shape: [width], value: 1, decays: false)
         bias = kind == .layerNorm ? .constant(name: name + ".bias", shape: [width], value: 0, decays: false) : nil
+        zeroBias = kind == .layerNorm ? [] : [Float](repeating: 0, count: width)
     }
 
     public var parameters: [Parameter] { [gain] + (bias.map { [$0] } ?? []) }
@@ -35,9 +38,8 @@ public final class LayerNorm: Layer {
         let means = Tensor.reuse(&means, shape: [rows]), inverses = Tensor.reuse(&inverseDeviations, shape: [rows])
         let xs = x.pointer, ys = SendablePointer(y.pointer)
         let meanOut = SendablePointer(means.pointer), inverseOut = SendablePointer(inverses.pointer)
-        let zero = [Float](repeating: 0, count: n)
         gain.withValues { g in
-            (bias?.value ?? zero).withUnsafeBufferPointer { b in
+            (bias?.value ?? zeroBias).withUnsafeBufferPointer { b in
                 let b = b.baseAddress!
                 Parallel.forChunks(rows, workPerItem: n) { range in
                     for r in range {

@@ -1,7 +1,5 @@
 import Dispatch
-#if canImport(Glibc)
-import Glibc
-#endif
+import Foundation
 
 /// A row-major float32 array with a shape. A class, not a struct: layers own their output and
 /// gradient tensors and overwrite them in place every step, so a training loop allocates nothing
@@ -56,8 +54,6 @@ public final class Tensor: @unchecked Sendable {
     /// A copy of the elements, for tests and I/O.
     public var values: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
 
-    public var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: pointer, count: count) }
-
     public subscript(index: Int) -> Float {
         get { pointer[index] }
         set { pointer[index] = newValue }
@@ -100,7 +96,8 @@ struct SendablePointer: @unchecked Sendable {
 /// Work splitting for the 2 cores. Element-wise passes smaller than `minimumParallelWork`
 /// elements stay on the calling thread: waking a worker costs more than they do.
 public enum Parallel {
-    public static let workerCount = max(1, min(System.activeProcessorCount, 8))
+    /// The cores this process may use (affinity and cgroup quota, as Foundation reads them).
+    public static let workerCount = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
     static let minimumParallelWork = 1 << 15
 
     /// Runs `body` over `0..<count` split into contiguous chunks, one per worker.
@@ -131,14 +128,4 @@ public enum Parallel {
 struct UncheckedBox<Value>: @unchecked Sendable {
     let value: Value
     init(_ value: Value) { self.value = value }
-}
-
-enum System {
-    static var activeProcessorCount: Int {
-        #if canImport(Glibc)
-        return Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-        #else
-        return 2
-        #endif
-    }
 }

@@ -128,6 +128,21 @@ final class LayerGradientTests: XCTestCase {
         XCTAssertEqual(Array(y[12..<15]), layer.embedding.value)
     }
 
+    func testLearnedTokensAndSlice() {
+        for placement in [LearnedTokens.Placement.before, .after] {
+            let layer = LearnedTokens(name: "registers", count: 2, width: 3, placement: placement, rng: &rng)
+            GradientCheck().check(layer, input: GradientCheck.random([2, 3, 3], &rng))
+            let y = layer.forward(GradientCheck.random([2, 3, 3], &rng))
+            XCTAssertEqual(y.shape, [2, 5, 3])
+            let learnedRow = placement == .before ? 5 : 8  // sample 1, first learned token
+            XCTAssertEqual(Array(y.values[learnedRow * 3..<learnedRow * 3 + 3]), Array(layer.tokens.value[0..<3]))
+        }
+        let slice = SequenceSlice(1..<3)
+        GradientCheck().check(slice, input: GradientCheck.random([2, 4, 3], &rng))
+        let x = Tensor(shape: [1, 4, 1], values: [0, 1, 2, 3])
+        XCTAssertEqual(slice.forward(x).values, [1, 2])
+    }
+
     func testConv2d() {
         for (stride, padding) in [(1, 1), (2, 1), (1, 0)] {
             let layer = Conv2d(name: "conv", inputChannels: 2, outputChannels: 3, kernelSize: 3, stride: stride, padding: padding, rng: &rng)
@@ -169,6 +184,16 @@ final class LayerGradientTests: XCTestCase {
         XCTAssertEqual(layer.forward(Tensor(shape: [4], values: [-0.5, 0, 2, -3])).values, [-1, 1, 1, -1])
         let dOut = Tensor(shape: [4], values: [1, 2, 3, 4])
         XCTAssertEqual(layer.backward(dOut).values, [1, 2, 3, 4])
+    }
+
+    func testReshapedSharesStorage() {
+        let tensor = Tensor(shape: [2, 3, 4])
+        let view = tensor.reshaped([6, 4])
+        view[5] = 7
+        XCTAssertEqual(tensor[5], 7)
+        XCTAssertEqual(view.rows, 6)
+        var slot: Tensor? = view
+        XCTAssertFalse(Tensor.reuse(&slot, shape: [6, 4]) === view, "a view is never reused as a layer's own buffer")
     }
 
     func testBuffersAreReusedAcrossSteps() {
