@@ -19,9 +19,9 @@ public final class Tokenizer {
     public let config: TokenizerConfig
 
     private let encoder: Sequential
-    private let encoderRegisters: AppendLearnedRows
+    private let encoderRegisters: LearnedTokens
     private let encoderBlocks: [TransformerBlock]
-    private let encoderRegisterSlice: SliceRows
+    private let encoderRegisterSlice: SequenceSlice
     private let encoderTokens: Regroup
     private let quantizer: GroupedLFQ
     private let dropTokens = DropTokens()
@@ -44,12 +44,12 @@ public final class Tokenizer {
         let patchLayout = PatchLayout(channels: 3, height: config.workingResolution, width: config.workingResolution,
                                       patchSize: config.patchSize)
 
-        encoderRegisters = AppendLearnedRows(name: "encoder.registers", rows: registers, width: width, rng: &rng)
+        encoderRegisters = LearnedTokens(name: "encoder.registers", count: registers, width: width, placement: .after, rng: &rng)
         encoderBlocks = (0..<config.encoderLayers).map { i in
             TransformerBlock(name: "encoder.block\(i)", width: width, heads: config.heads, mlpRatio: config.mlpRatio,
                              mask: .causalWithin(patches..<patches + registers), rng: &rng)
         }
-        encoderRegisterSlice = SliceRows(patches..<patches + registers)
+        encoderRegisterSlice = SequenceSlice(patches..<patches + registers)
         encoderTokens = Regroup(rowsPerSample: tokens, rowWidth: config.bitsPerToken)
         encoder = Sequential([
             Patchify(patchLayout),
@@ -74,9 +74,9 @@ public final class Tokenizer {
             Regroup(rowsPerSample: registers, rowWidth: registerBits),
             Linear(name: "decoder.token_embed", inputs: registerBits, outputs: width, rng: &rng),
             PositionEmbedding(name: "decoder.token_position", length: registers, width: width, rng: &rng),
-            AppendLearnedRows(name: "decoder.queries", rows: patches, width: width, rng: &rng),
+            LearnedTokens(name: "decoder.queries", count: patches, width: width, placement: .after, rng: &rng),
         ] + decoderBlocks + [
-            SliceRows(registers..<registers + patches),
+            SequenceSlice(registers..<registers + patches),
             LayerNorm(name: "decoder.norm", width: width),
             // Zero: an untrained decoder outputs flat mid-grey, not noise, and learns from there.
             Linear(name: "decoder.to_patch", inputs: width, outputs: config.patchValues, weightStd: 0, rng: &rng),
@@ -201,7 +201,7 @@ public final class Tokenizer {
 
     private func setActiveRegisters(_ count: Int) {
         let patches = config.patchCount
-        encoderRegisters.activeRows = count
+        encoderRegisters.activeCount = count
         encoderRegisterSlice.range = patches..<patches + count
         encoderTokens.rowsPerSample = count * config.tokensPerRegister
         for block in encoderBlocks { block.attention.core.mask = .causalWithin(patches..<patches + count) }

@@ -7,6 +7,8 @@ public final class LearnedTokens: Layer {
     public let count: Int
     public let width: Int
     public let placement: Placement
+    /// How many of the learned rows are joined (the first ones): an encoder run with fewer registers.
+    public var activeCount: Int
     private var output: Tensor?
     private var inputGradient: Tensor?
 
@@ -14,6 +16,7 @@ public final class LearnedTokens: Layer {
         self.count = count
         self.width = width
         self.placement = placement
+        activeCount = count
         tokens = .normal(name: name, shape: [count, width], std: std, decays: false, rng: &rng)
     }
 
@@ -21,26 +24,27 @@ public final class LearnedTokens: Layer {
 
     /// Row offsets of the input's rows and of the learned rows within an output sequence.
     private func offsets(inputLength: Int) -> (input: Int, learned: Int) {
-        placement == .before ? (count, 0) : (0, inputLength)
+        placement == .before ? (activeCount, 0) : (0, inputLength)
     }
 
     public func forward(_ x: Tensor) -> Tensor {
         precondition(x.shape.count == 3 && x.shape[2] == width, "LearnedTokens(\(tokens.name)): input \(x.shape)")
-        let batch = x.shape[0], length = x.shape[1], total = length + count
+        precondition((0...count).contains(activeCount), "LearnedTokens(\(tokens.name)): \(activeCount) of \(count) rows")
+        let batch = x.shape[0], length = x.shape[1], total = length + activeCount
         let y = Tensor.reuse(&output, shape: [batch, total, width])
         let (inputOffset, learnedOffset) = offsets(inputLength: length)
         tokens.withValues { learned in
             for b in 0..<batch {
                 let sequence = y.pointer + b * total * width
                 (sequence + inputOffset * width).update(from: x.pointer + b * length * width, count: length * width)
-                (sequence + learnedOffset * width).update(from: learned, count: count * width)
+                (sequence + learnedOffset * width).update(from: learned, count: activeCount * width)
             }
         }
         return y
     }
 
     public func backward(_ dOut: Tensor) -> Tensor {
-        let batch = dOut.shape[0], total = dOut.shape[1], length = total - count
+        let batch = dOut.shape[0], total = dOut.shape[1], length = total - activeCount
         let dx = Tensor.reuse(&inputGradient, shape: [batch, length, width])
         let (inputOffset, learnedOffset) = offsets(inputLength: length)
         tokens.withBuffers { _, dLearned in
@@ -48,7 +52,7 @@ public final class LearnedTokens: Layer {
                 let sequence = dOut.pointer + b * total * width
                 (dx.pointer + b * length * width).update(from: sequence + inputOffset * width, count: length * width)
                 let dy = sequence + learnedOffset * width
-                vectorLoop(0..<count * width) { i, lanes in store(load(dLearned + i, lanes) + load(dy + i, lanes), dLearned + i, lanes) }
+                vectorLoop(0..<activeCount * width) { i, lanes in store(load(dLearned + i, lanes) + load(dy + i, lanes), dLearned + i, lanes) }
             }
         }
         return dx
@@ -58,7 +62,7 @@ public final class LearnedTokens: Layer {
 /// Positions `range` of every sequence in a (B, T, C) batch: the register outputs of an encoder,
 /// the patch outputs of a decoder. The other positions get zero gradient.
 public final class SequenceSlice: Layer {
-    public let range: Range<Int>
+    public var range: Range<Int>
     private var inputShape: [Int] = []
     private var output: Tensor?
     private var inputGradient: Tensor?
