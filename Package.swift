@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "VTokModel", dependencies: ["VTokNN", "VTokImage", "VTokContainer"],
                 swiftSettings: numericSettings),
         // Training: data pipeline, length sampling, the loop, checkpoints and exact resume.
-        .target(name: "VTokTraining", dependencies: ["VTokModel", "VTokNN", "VTokImage"],
+        .target(name: "VTokTraining", dependencies: ["VTokModel", "VTokNN", "VTokImage", "VTokEval"],
                 swiftSettings: numericSettings),
         // Evaluation: metrics (PSNR, SSIM, MS-SSIM), classical codecs, the report.
         .target(name: "VTokEval", dependencies: ["VTokImage", "VTokContainer", "VTokModel", "CWebP", "CJPEG"], swiftSettings: numericSettings),

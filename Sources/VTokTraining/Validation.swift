@@ -1,4 +1,5 @@
 import Foundation
+import VTokEval
 import VTokImage
 import VTokModel
 import VTokNN
@@ -52,29 +53,11 @@ public struct ValidationSet {
                 for i in 0..<n {
                     let small = RGBImage(planarFloats: Array(output[i * perImage..<(i + 1) * perImage]), width: r, height: r)
                     let upscaled = small.resized(width: nativeResolution, height: nativeResolution, filter: Self.upscaleFilter)
-                    totals[k, default: 0] += Self.psnr(upscaled, references[start + i])
+                    totals[k, default: 0] += PSNR.rgb(references[start + i], upscaled)
                 }
             }
             start += n
         }
         return totals.mapValues { $0 / Double(count) }
-    }
-
-    /// PSNR in dB between two equally sized 8-bit images, over all pixels and channels; 100 when
-    /// they are identical.
-    public static func psnr(_ a: RGBImage, _ b: RGBImage) -> Double {
-        precondition(a.width == b.width && a.height == b.height, "psnr: \(a.width)x\(a.height) vs \(b.width)x\(b.height)")
-        var sum = 0
-        a.pixels.withUnsafeBufferPointer { p in
-            b.pixels.withUnsafeBufferPointer { q in
-                for i in 0..<p.count {
-                    let d = Int(p[i]) - Int(q[i])
-                    sum += d * d
-                }
-            }
-        }
-        guard sum > 0 else { return 100 }
-        let mse = Double(sum) / Double(a.pixels.count)
-        return 10 * log10(255 * 255 / mse)
     }
 }
