@@ -43,8 +43,10 @@ let package = Package(
         // NN core: tensors, layers with explicit forward/backward, optimiser, weights files.
         .target(name: "VTokNN", dependencies: ["COpenBLAS"], swiftSettings: numericSettings),
         // The tokenizer: 1D register tokens, group-wise lookup-free quantization, tail-drop decoding.
+        // The shipped model ships as a resource: SwiftPM copies it beside the executable, where
+        // ModelLocator finds it.
         .target(name: "VTokModel", dependencies: ["VTokNN", "VTokImage", "VTokContainer"],
-                swiftSettings: numericSettings),
+                resources: [.copy("Resources/default-model.safetensors")], swiftSettings: numericSettings),
         // Training: data pipeline, length sampling, the loop, checkpoints and exact resume.
         .target(name: "VTokTraining", dependencies: ["VTokModel", "VTokNN", "VTokImage", "VTokEval"],
                 swiftSettings: numericSettings),
