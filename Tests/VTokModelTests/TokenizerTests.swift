@@ -155,3 +155,42 @@ final class GroupedLFQTests: XCTestCase {
         XCTAssertLessThan(quantizer.codeEntropy, 1e-3)
     }
 }
+
+final class SequenceLayerTests: XCTestCase {
+    /// Finite differences of L = Σ w·layer(x) against backward(w), for the model's own layers. Both
+    /// are linear, so central differences are exact up to rounding: 1e-3 is generous.
+    private func checkGradient(_ layer: Layer, input: Tensor, file: StaticString = #filePath, line: UInt = #line) {
+        var rng = SeededRandom(seed: 11)
+        let output = layer.forward(input)
+        let weights = Tensor(shape: output.shape, values: (0..<output.count).map { _ in rng.normal() })
+        let analytic = layer.backward(weights).values
+        func loss() -> Double {
+            let y = layer.forward(input)
+            return (0..<y.count).reduce(0.0) { $0 + Double(y[$1]) * Double(weights[$1]) }
+        }
+        let h: Float = 1e-2
+        for i in 0..<input.count {
+            let saved = input[i]
+            input[i] = saved + h
+            let plus = loss()
+            input[i] = saved - h
+            let minus = loss()
+            input[i] = saved
+            XCTAssertEqual(Double(analytic[i]), (plus - minus) / Double(2 * h), accuracy: 1e-3, "element \(i)", file: file, line: line)
+        }
+    }
+
+    func testDropTokensGradient() {
+        let layer = DropTokens()
+        layer.keptLengths = [2, 0, 3]
+        var rng = SeededRandom(seed: 12)
+        checkGradient(layer, input: Tensor(shape: [3, 3, 4], values: (0..<36).map { _ in rng.normal() }))
+        let output = layer.forward(Tensor(shape: [3, 3, 4], values: [Float](repeating: 1, count: 36))).values
+        XCTAssertEqual(output.reduce(0, +), Float((2 + 0 + 3) * 4), "kept rows survive, dropped rows are zero")
+    }
+
+    func testRegroupGradient() {
+        var rng = SeededRandom(seed: 13)
+        checkGradient(Regroup(rowsPerSample: 2, rowWidth: 6), input: Tensor(shape: [2, 4, 3], values: (0..<24).map { _ in rng.normal() }))
+    }
+}
