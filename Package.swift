@@ -58,12 +58,14 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // What the end-to-end tests share: running the built binary, temporary directories.
+        .target(name: "VTokTestSupport", path: "Tests/VTokTestSupport"),
         .testTarget(name: "VTokImageTests", dependencies: ["VTokImage", "CPNG", "CJPEG"]),
         .testTarget(name: "VTokContainerTests", dependencies: ["VTokContainer"]),
         .testTarget(name: "VTokNNTests", dependencies: ["VTokNN"]),
         .testTarget(name: "VTokModelTests", dependencies: ["VTokModel", "VTokNN", "VTokImage", "VTokContainer"]),
-        .testTarget(name: "VTokTrainingTests", dependencies: ["VTokTraining", "VTokModel", "VTokNN", "VTokImage"]),
+        .testTarget(name: "VTokTrainingTests", dependencies: ["VTokTraining", "VTokModel", "VTokNN", "VTokImage", "VTokTestSupport"]),
         .testTarget(name: "VTokEvalTests", dependencies: ["VTokEval", "VTokImage"]),
-        .testTarget(name: "CLITests", dependencies: ["VTokContainer", "VTokImage", "VTokModel", "VTokEval"]),
+        .testTarget(name: "CLITests", dependencies: ["VTokContainer", "VTokImage", "VTokModel", "VTokEval", "VTokTestSupport"]),
     ]
 )

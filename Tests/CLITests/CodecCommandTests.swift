@@ -3,6 +3,7 @@ import VTokContainer
 import VTokEval
 import VTokImage
 import VTokModel
+import VTokTestSupport
 import XCTest
 
 /// `vtok encode`, `decode` and `tokens` through the built binary, with a small untrained model

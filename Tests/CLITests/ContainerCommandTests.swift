@@ -1,5 +1,6 @@
 import Foundation
 import VTokContainer
+import VTokTestSupport
 import XCTest
 
 /// `vtok info` and `vtok truncate`, run through the built binary on files made with the container library.

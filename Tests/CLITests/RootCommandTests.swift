@@ -1,3 +1,4 @@
+import VTokTestSupport
 import XCTest
 
 final class RootCommandTests: XCTestCase {

@@ -1,6 +1,7 @@
 import Foundation
 import VTokEval
 import VTokImage
+import VTokTestSupport
 import XCTest
 
 /// The model that ships in the repository, found with no flags, as a user on a fresh clone runs it.

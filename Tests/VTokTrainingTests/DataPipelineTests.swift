@@ -1,5 +1,6 @@
 import VTokImage
 import VTokNN
+import VTokTestSupport
 import XCTest
 @testable import VTokTraining
 
@@ -105,7 +106,7 @@ final class DataPipelineTests: XCTestCase {
     }
 
     func testDirectoryLoadingSkipsUnreadableFilesAndFailsWhenNoneIsLeft() throws {
-        let root = try temporaryDirectory(for: self)
+        let root = try CLI.temporaryDirectory(for: self)
         let directory = try Generated.directory("imgs", count: 3, in: root)
         try Data("not an image".utf8).write(to: directory.appendingPathComponent("broken.png"))
         try Data("notes".utf8).write(to: directory.appendingPathComponent("README.txt"))

@@ -1,4 +1,5 @@
 import Foundation
+import VTokTestSupport
 import XCTest
 @testable import VTokTraining
 
@@ -10,7 +11,7 @@ final class TrainCommandTests: XCTestCase {
     }
 
     func testTrainsAFewStepsAndWritesItsFiles() throws {
-        let root = try temporaryDirectory(for: self)
+        let root = try CLI.temporaryDirectory(for: self)
         let train = try Generated.directory("train", count: 6, in: root)
         let val = try Generated.directory("val", count: 2, in: root, firstIndex: 40)
         var config = Tiny.config
@@ -48,7 +49,7 @@ final class TrainCommandTests: XCTestCase {
     }
 
     func testBadInputsAndUsage() throws {
-        let root = try temporaryDirectory(for: self)
+        let root = try CLI.temporaryDirectory(for: self)
         let empty = root.appendingPathComponent("empty")
         try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
         let noImages = try CLI.run(["train", "--data", empty.path, "--out", root.appendingPathComponent("o").path])

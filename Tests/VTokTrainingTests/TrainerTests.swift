@@ -2,6 +2,7 @@ import Foundation
 import VTokImage
 import VTokModel
 import VTokNN
+import VTokTestSupport
 import XCTest
 @testable import VTokTraining
 
@@ -11,7 +12,7 @@ final class TrainerTests: XCTestCase {
     private var root: URL!
 
     override func setUpWithError() throws {
-        root = try temporaryDirectory(for: self)
+        root = try CLI.temporaryDirectory(for: self)
         let train = try Generated.directory("train", count: 12, in: root)
         let val = try Generated.directory("val", count: 4, in: root, firstIndex: 50)
         dataImages = try ImageDirectory.load(directory: train.path, maxShorterSide: 32) { XCTFail($0) }

@@ -1,16 +1,17 @@
 import Foundation
 import XCTest
 
-/// Runs the built `vtok` binary the way a user would, and captures what it prints.
-struct CLIResult {
-    let status: Int32
-    let stdout: String
-    let stderr: String
+/// What the built `vtok` binary printed and returned.
+public struct CLIResult: Sendable {
+    public let status: Int32
+    public let stdout: String
+    public let stderr: String
 }
 
-enum CLI {
+/// Runs the built `vtok` binary the way a user would; shared by the end-to-end tests.
+public enum CLI {
     /// The products directory holds both the test bundle and the `vtok` executable.
-    static var binary: URL {
+    public static var binary: URL {
         #if os(macOS)
         let bundle = Bundle.allBundles.first { $0.bundlePath.hasSuffix(".xctest") }!
         return bundle.bundleURL.deletingLastPathComponent().appendingPathComponent("vtok")
@@ -20,7 +21,7 @@ enum CLI {
     }
 
     @discardableResult
-    static func run(_ arguments: [String], file: StaticString = #filePath, line: UInt = #line) throws -> CLIResult {
+    public static func run(_ arguments: [String]) throws -> CLIResult {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
@@ -28,21 +29,39 @@ enum CLI {
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        // Read before waiting: a full pipe would otherwise block the child forever.
+        // Read both pipes while the child runs: a full pipe would block it forever.
+        let errorOutput = PipeReader(err.fileHandleForReading)
         let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return CLIResult(status: process.terminationStatus,
                          stdout: String(decoding: outData, as: UTF8.self),
-                         stderr: String(decoding: errData, as: UTF8.self))
+                         stderr: String(decoding: errorOutput.wait(), as: UTF8.self))
     }
 
     /// A fresh directory for one test's files, removed when the test ends.
-    static func temporaryDirectory(for testCase: XCTestCase) throws -> URL {
+    public static func temporaryDirectory(for testCase: XCTestCase) throws -> URL {
         let url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("vtok-cli-\(UUID().uuidString)", isDirectory: true)
+            .appendingPathComponent("vtok-test-\(UUID().uuidString)", isDirectory: true)
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         testCase.addTeardownBlock { try? FileManager.default.removeItem(at: url) }
         return url
+    }
+}
+
+/// Drains a pipe on its own thread.
+private final class PipeReader: @unchecked Sendable {
+    private let finished = DispatchSemaphore(value: 0)
+    private var data = Data()
+
+    init(_ handle: FileHandle) {
+        Thread {
+            self.data = handle.readDataToEndOfFile()
+            self.finished.signal()
+        }.start()
+    }
+
+    func wait() -> Data {
+        finished.wait()
+        return data
     }
 }
