@@ -60,8 +60,8 @@ let package = Package(
 
         // What the end-to-end tests share: running the built binary, temporary directories.
         .target(name: "VTokTestSupport", path: "Tests/VTokTestSupport"),
-        .testTarget(name: "VTokImageTests", dependencies: ["VTokImage", "CPNG", "CJPEG"]),
-        .testTarget(name: "VTokContainerTests", dependencies: ["VTokContainer"]),
+        .testTarget(name: "VTokImageTests", dependencies: ["VTokImage", "CPNG", "CJPEG", "VTokTestSupport"]),
+        .testTarget(name: "VTokContainerTests", dependencies: ["VTokContainer", "VTokTestSupport"]),
         .testTarget(name: "VTokNNTests", dependencies: ["VTokNN"]),
         .testTarget(name: "VTokModelTests", dependencies: ["VTokModel", "VTokNN", "VTokImage", "VTokContainer"]),
         .testTarget(name: "VTokTrainingTests", dependencies: ["VTokTraining", "VTokModel", "VTokNN", "VTokImage", "VTokTestSupport"]),

@@ -1,3 +1,4 @@
+import VTokTestSupport
 import XCTest
 @testable import VTokContainer
 

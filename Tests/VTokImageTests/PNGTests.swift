@@ -1,4 +1,5 @@
 import CImageCodecs
+import VTokTestSupport
 import XCTest
 @testable import VTokImage
 

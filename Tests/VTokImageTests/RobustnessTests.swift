@@ -1,5 +1,6 @@
 import CImageCodecs
 import Foundation
+import VTokTestSupport
 import XCTest
 @testable import VTokImage
 
