@@ -6,6 +6,7 @@ report=$1 readme=$2
 begin='<!-- report:begin -->' end='<!-- report:end -->'
 grep -q "$begin" "$readme" || { echo "no $begin marker in $readme" >&2; exit 1; }
 section=$(awk '/^## Mean PSNR/{keep=1} keep && /^## / && !/^## Mean PSNR/{exit} keep' "$report")
+section=$(printf "%s\n" "$section" | sed "s/^## /### /")
 {
     awk -v b="$begin" '{print} $0==b{exit}' "$readme"
     echo
