@@ -10,9 +10,9 @@ struct Encode: ParsableCommand {
         abstract: "Turn PNG or JPEG images into .vtok token files.",
         discussion: """
         Choose the length with exactly one of:
-          --tokens K        keep the first K tokens (per tile); more tokens, more detail
+          --tokens K        keep the first K tokens of each tile (more, more detail)
           --max-bytes N     the most tokens whose whole file fits in N bytes
-          --target-psnr D   the fewest tokens whose decoded image reaches D dB PSNR (8-bit RGB)
+          --target-psnr D   the fewest tokens that decode to D dB PSNR (8-bit RGB)
         Without any of them all of the model's tokens are kept. A file can always be cut further with vtok truncate: encoding K tokens and truncating to k gives exactly the k-token file.
 
         Sizes: by default the whole image, whatever its size and aspect ratio, is fitted to the model's square (256x256) and decoded back to its own size, so K tokens describe the whole image. With --tiles, images are cut into 256x256 tiles that get K tokens each: larger images get more tokens and keep their native detail.
