@@ -23,10 +23,14 @@ public final class VTokCodec {
     public let tokenizer: Tokenizer
     /// The first 4 bytes of the SHA-256 of the weights file: written into every file, checked on decode.
     public let modelID: ModelID
+    /// The weights file's metadata: the config and the training record (`vtok.training.*`).
+    public let metadata: [String: String]
 
     public init(weightsFileBytes bytes: [UInt8]) throws {
-        tokenizer = try Tokenizer(weights: try WeightsFile(bytes: bytes))
+        let weights = try WeightsFile(bytes: bytes)
+        tokenizer = try Tokenizer(weights: weights)
         modelID = ModelID(weightsFile: bytes)
+        metadata = weights.metadata
     }
 
     public convenience init(contentsOf path: String) throws {

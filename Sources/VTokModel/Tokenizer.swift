@@ -133,21 +133,13 @@ public final class Tokenizer {
                       codeEntropy: quantizer.codeEntropy, commitment: quantizer.commitmentLoss)
     }
 
-    /// The images decoded from their first `keptLengths[b]` tokens, values in [0, 1] (not clamped).
-    public func reconstruct(images: Tensor, keptLengths: [Int]) -> [Float] {
-        let output = forward(images: images, keptLengths: keptLengths)
-        return output.values.map { $0 * 0.5 + 0.5 }
-    }
-
     private func forward(images: Tensor, keptLengths: [Int]) -> Tensor {
         let batch = images.shape[0]
         precondition(images.shape == [batch, 3, config.workingResolution, config.workingResolution],
                       "Tokenizer: images \(images.shape), expects [B, 3, \(config.workingResolution), \(config.workingResolution)]")
         precondition(keptLengths.count == batch && keptLengths.allSatisfy { (0...config.maxTokens).contains($0) },
                      "Tokenizer: kept lengths \(keptLengths) for batch \(batch), K = \(config.maxTokens)")
-        let input = Tensor.reuse(&normalizedInput, shape: images.shape)
-        for i in 0..<images.count { input[i] = images[i] * 2 - 1 }
-        let latents = encoder.forward(input)
+        let latents = encoder.forward(normalized(images))
         let quantized = quantizer.forward(latents)
         return decode(quantized: quantized, keptLengths: keptLengths)
     }
@@ -194,9 +186,14 @@ public final class Tokenizer {
         precondition((1...config.registerCount).contains(count), "Tokenizer: \(count) registers of \(config.registerCount)")
         setActiveRegisters(count)
         defer { setActiveRegisters(config.registerCount) }
+        return encoder.forward(normalized(images))
+    }
+
+    /// [0, 1] images as the [-1, 1] values the network reads; kept as the reconstruction target.
+    private func normalized(_ images: Tensor) -> Tensor {
         let input = Tensor.reuse(&normalizedInput, shape: images.shape)
         for i in 0..<images.count { input[i] = images[i] * 2 - 1 }
-        return encoder.forward(input)
+        return input
     }
 
     private func setActiveRegisters(_ count: Int) {

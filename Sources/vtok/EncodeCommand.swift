@@ -60,12 +60,6 @@ struct Encode: ParsableCommand {
     func run() throws {
         let jobs = try ImageJobs(inputs: inputs, output: output, outputExtension: "vtok",
                                  inputExtensions: ["png", "jpg", "jpeg"])
-        if let tokens {
-            let codec = try model.load()
-            guard tokens <= codec.config.maxTokens else {
-                throw CLIError.usage("--tokens \(tokens): the model has \(codec.config.maxTokens) tokens per tile")
-            }
-        }
         let limits = ImageLimits(maxPixels: maxPixels)
         try jobs.run(model: model) { codec, input, outputPath in
             let image = try ImageFile.load(path: input, limits: limits)
@@ -76,7 +70,12 @@ struct Encode: ParsableCommand {
     }
 
     private func keptTokens(_ file: VTokFile, image: RGBImage, codec: VTokCodec, input: String) throws -> Int {
-        if let tokens { return tokens }
+        if let tokens {
+            guard tokens <= file.tokenCount else {
+                throw CLIError.usage("--tokens \(tokens): the model has \(file.tokenCount) tokens per tile")
+            }
+            return tokens
+        }
         if let maxBytes { return RateControl.tokens(for: file, maxBytes: maxBytes)! }
         if let targetPsnr {
             let choice = try RateControl.tokens(for: file, reaching: targetPsnr) { PSNR.rgb(image, try codec.decode($0)) }

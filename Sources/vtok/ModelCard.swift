@@ -25,7 +25,6 @@ struct ModelCard: Encodable, TextDescribable {
         } catch {
             throw CLIError(status: .modelMismatch, message: "cannot load model \(path): \(error)")
         }
-        let metadata = (try? WeightsFile(contentsOf: path).metadata) ?? [:]
         self.path = path
         modelId = codec.modelID.description
         parameters = codec.tokenizer.parameterCount
@@ -36,7 +35,7 @@ struct ModelCard: Encodable, TextDescribable {
         bitsPerToken = config.bitsPerToken
         groups = config.groups
         bitsPerGroup = config.bitsPerGroup
-        training = metadata.filter { $0.key.hasPrefix("vtok.training.") }
+        training = codec.metadata.filter { $0.key.hasPrefix("vtok.training.") }
             .reduce(into: [:]) { $0[String($1.key.dropFirst("vtok.training.".count))] = $1.value }
     }
 
