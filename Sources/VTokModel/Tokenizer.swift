@@ -4,14 +4,17 @@ import VTokNN
 /// The tokenizer network: a 1D-token autoencoder in the FlexTok / One-D-Piece / WeTok family.
 ///
 /// Encoder: the working-resolution image is cut into patches, embedded, and followed by learned
-/// register positions; transformer blocks run with FlexTok's mask (patches see patches, register i
+/// register positions, each of which adds a learned pooling of the patches that starts as one 2D
+/// DCT basis function of the patch grid (`spectralMixing`: register 0 the mean, then rising
+/// frequency); transformer blocks run with FlexTok's mask (patches see patches, register i
 /// sees every patch and registers ≤ i), so the first registers never depend on later ones. Each
 /// register emits `tokensPerRegister` tokens of `groups × bitsPerGroup` latents, sign-quantized
 /// (`GroupedLFQ`): token t comes from register t / tokensPerRegister.
 ///
 /// Decoder: tokens past the kept length k are zeroed (a kept bit is ±1, a dropped one 0); each
 /// group of `tokensPerRegister` tokens is embedded into one position; one learned query per patch
-/// position follows, and full-attention blocks turn the queries into patches of the image. The
+/// position follows (plus the transposed spectral mix of the token positions), and full-attention
+/// blocks turn the queries into patches of the image. The
 /// bits of the first tokens also feed a linear map straight to pixels, added to the output.
 ///
 /// Images here are (B, 3, R, R) tensors at the working resolution R with values in [0, 1].
@@ -51,12 +54,22 @@ public final class Tokenizer {
         }
         encoderRegisterSlice = SequenceSlice(patches..<patches + registers)
         encoderTokens = Regroup(rowsPerSample: tokens, rowWidth: config.bitsPerToken)
+        let spectral = SpectralBasis.dct(side: config.patchGrid, count: registers)
+        let registerMixing: [any Layer] = config.spectralMixing
+            ? [SequenceMixing(name: "encoder.register_mixing", sources: 0..<patches, targetStart: patches,
+                              initialMatrix: spectral, targets: registers)]
+            : []
+        let queryMixing: [any Layer] = config.spectralMixing
+            ? [SequenceMixing(name: "decoder.query_mixing", sources: 0..<registers, targetStart: registers,
+                              initialMatrix: SpectralBasis.transposed(spectral, rows: registers, columns: patches),
+                              targets: patches)]
+            : []
         encoder = Sequential([
             Patchify(patchLayout),
             Linear(name: "encoder.patch_embed", inputs: config.patchValues, outputs: width, rng: &rng),
             PositionEmbedding(name: "encoder.patch_position", length: patches, width: width, rng: &rng),
             encoderRegisters,
-        ] + encoderBlocks + [
+        ] + registerMixing + encoderBlocks + [
             encoderRegisterSlice,
             LayerNorm(name: "encoder.norm", width: width),
             Linear(name: "encoder.to_latent", inputs: width, outputs: registerBits, rng: &rng),
@@ -75,7 +88,7 @@ public final class Tokenizer {
             Linear(name: "decoder.token_embed", inputs: registerBits, outputs: width, rng: &rng),
             PositionEmbedding(name: "decoder.token_position", length: registers, width: width, rng: &rng),
             LearnedTokens(name: "decoder.queries", count: patches, width: width, placement: .after, rng: &rng),
-        ] + decoderBlocks + [
+        ] + queryMixing + decoderBlocks + [
             SequenceSlice(registers..<registers + patches),
             LayerNorm(name: "decoder.norm", width: width),
             // Zero: an untrained decoder outputs flat mid-grey, not noise, and learns from there.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Every hyperparameter of a tokenizer's architecture and losses. Stored as JSON in the weights
 /// file's metadata (`vtok.config`), so a weights file is self-describing.
 public struct TokenizerConfig: Codable, Equatable, Sendable {
@@ -22,6 +24,11 @@ public struct TokenizerConfig: Codable, Equatable, Sendable {
     /// Group-wise lookup-free quantization: a token is `groups` groups of `bitsPerGroup` sign bits.
     public var groups = 2
     public var bitsPerGroup = 6
+    /// Registers start as 2D-DCT poolings of the patch grid (zigzag order, the mean first) and the
+    /// decoder's patch queries as the transposed spread of the token positions; both mixing
+    /// matrices are learned from there. Without it every register starts reading the same blur of
+    /// the image and the later tokens stay near noise for thousands of steps.
+    public var spectralMixing = true
     /// The first tokens also feed a linear decoder path straight to pixels (0 disables it): a path
     /// that learns fast, PCA-like, while the transformer learns what it misses.
     public var linearPathTokens = 16
@@ -35,6 +42,22 @@ public struct TokenizerConfig: Codable, Equatable, Sendable {
     public var seed: UInt64 = 1
 
     public init() {}
+
+    /// Fields added after models were first shipped, with the value that rebuilds the architecture
+    /// of a file written before them: such a file has no key for them.
+    static let valuesOfFieldsAbsentFromOlderFiles: [String: Bool] = ["spectralMixing": false]
+
+    /// The config stored in a weights file's metadata; a file from before a field existed gets the
+    /// value that matches how it was trained.
+    public init(storedJSON json: String) throws {
+        guard var fields = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
+            throw TokenizerError.invalidConfig("not a JSON object")
+        }
+        for (name, value) in Self.valuesOfFieldsAbsentFromOlderFiles where fields[name] == nil {
+            fields[name] = value
+        }
+        self = try JSONDecoder().decode(TokenizerConfig.self, from: JSONSerialization.data(withJSONObject: fields))
+    }
 
     public var bitsPerToken: Int { groups * bitsPerGroup }
     public var registerCount: Int { maxTokens / tokensPerRegister }

@@ -13,7 +13,7 @@ extension Tokenizer {
         }
         let config: TokenizerConfig
         do {
-            config = try JSONDecoder().decode(TokenizerConfig.self, from: Data(json.utf8))
+            config = try TokenizerConfig(storedJSON: json)
         } catch {
             throw TokenizerError.invalidWeights("unreadable \(Tokenizer.configMetadataKey) metadata: \(error)")
         }

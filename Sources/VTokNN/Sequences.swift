@@ -92,3 +92,78 @@ public final class SequenceSlice: Layer {
         return dx
     }
 }
+
+/// Adds a learned linear mix of some positions into later ones of a (B, T, C) batch: target row i
+/// (position `targetStart + i`) gains Σ_j M[i, j] · (source row j), one M for every channel and
+/// sample. The targets are the positions from `targetStart` to the end of the sequence, at most
+/// M's row count: an encoder run with fewer registers mixes into its first ones only.
+///
+/// The tokenizer uses it to start registers as fixed poolings of the patches (and decoder queries
+/// as the transposed spread of the tokens), so that each register reads something different from
+/// the first step instead of every register learning to break the symmetry by itself.
+public final class SequenceMixing: Layer {
+    /// [targets, sources], row-major.
+    public let matrix: Parameter
+    public let sources: Range<Int>
+    public let targetStart: Int
+    private var input: Tensor?
+    private var output: Tensor?
+    private var inputGradient: Tensor?
+
+    public init(name: String, sources: Range<Int>, targetStart: Int, initialMatrix: [Float], targets: Int) {
+        precondition(sources.upperBound <= targetStart, "SequenceMixing(\(name)): sources \(sources) overlap targets from \(targetStart)")
+        precondition(initialMatrix.count == targets * sources.count, "SequenceMixing(\(name)): \(initialMatrix.count) values for \(targets)x\(sources.count)")
+        self.sources = sources
+        self.targetStart = targetStart
+        matrix = Parameter(name: name, shape: [targets, sources.count], value: initialMatrix, decays: false)
+    }
+
+    public var parameters: [Parameter] { [matrix] }
+
+    private func targetCount(length: Int) -> Int {
+        let count = length - targetStart
+        precondition((0...matrix.shape[0]).contains(count), "SequenceMixing(\(matrix.name)): \(count) targets, matrix has \(matrix.shape[0])")
+        return count
+    }
+
+    public func forward(_ x: Tensor) -> Tensor {
+        precondition(x.shape.count == 3 && sources.upperBound <= x.shape[1], "SequenceMixing(\(matrix.name)): input \(x.shape)")
+        input = x
+        let batch = x.shape[0], length = x.shape[1], width = x.shape[2]
+        let targets = targetCount(length: length), sourceCount = sources.count
+        let y = Tensor.reuse(&output, shape: x.shape)
+        y.copy(from: x)
+        guard targets > 0 else { return y }
+        matrix.withValues { m in
+            for b in 0..<batch {
+                let sequence = b * length * width
+                gemm(m: targets, n: width, k: sourceCount, a: m, lda: sourceCount,
+                     b: x.pointer + sequence + sources.lowerBound * width, ldb: width,
+                     beta: 1, c: y.pointer + sequence + targetStart * width, ldc: width)
+            }
+        }
+        return y
+    }
+
+    public func backward(_ dOut: Tensor) -> Tensor {
+        guard let x = input else { preconditionFailure("SequenceMixing.backward before forward") }
+        let batch = x.shape[0], length = x.shape[1], width = x.shape[2]
+        let targets = targetCount(length: length), sourceCount = sources.count
+        let dx = Tensor.reuse(&inputGradient, shape: x.shape)
+        dx.copy(from: dOut)
+        guard targets > 0 else { return dx }
+        matrix.withBuffers { m, dm in
+            for b in 0..<batch {
+                let sequence = b * length * width
+                let dTargets = dOut.pointer + sequence + targetStart * width
+                let sourceRows = sources.lowerBound * width + sequence
+                // dSources += Mᵀ · dTargets; dM += dTargets · Sourcesᵀ.
+                gemm(transA: true, m: sourceCount, n: width, k: targets, a: m, lda: sourceCount,
+                     b: dTargets, ldb: width, beta: 1, c: dx.pointer + sourceRows, ldc: width)
+                gemm(transB: true, m: targets, n: sourceCount, k: width, a: dTargets, lda: width,
+                     b: x.pointer + sourceRows, ldb: width, beta: 1, c: dm, ldc: sourceCount)
+            }
+        }
+        return dx
+    }
+}

@@ -81,6 +81,24 @@ final class TokenizerTests: XCTestCase {
         XCTAssertEqual(loaded.tokens(images: images), tokenizer.tokens(images: images))
     }
 
+    func testAFileFromBeforeSpectralMixingLoadsWithoutIt() throws {
+        var config = tinyConfig()
+        config.spectralMixing = false
+        let tokenizer = try Tokenizer(config: config)
+        var file = tokenizer.weightsFile()
+        let json = try XCTUnwrap(file.metadata[Tokenizer.configMetadataKey])
+        XCTAssertTrue(json.contains("\"spectralMixing\":false"), json)
+        file.metadata[Tokenizer.configMetadataKey] = json.replacingOccurrences(of: "\"spectralMixing\":false,", with: "")
+        let loaded = try Tokenizer(weights: file)
+        XCTAssertFalse(loaded.config.spectralMixing)
+        let images = randomImages(batch: 1, resolution: 16, seed: 8)
+        XCTAssertEqual(loaded.tokens(images: images), tokenizer.tokens(images: images))
+        // Today's models have the two mixing matrices, register count × patch count and back.
+        let mixing = try Tokenizer(config: tinyConfig()).parameters.filter { $0.name.hasSuffix("_mixing") }
+        XCTAssertEqual(mixing.map(\.name), ["encoder.register_mixing", "decoder.query_mixing"])
+        XCTAssertEqual(mixing.map(\.shape), [[4, 16], [16, 4]])
+    }
+
     func testAWeightsFileWithoutConfigIsRefused() throws {
         var file = WeightsFile()
         file.add(try Tokenizer(config: tinyConfig()).parameters)

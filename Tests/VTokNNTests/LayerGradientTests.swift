@@ -143,6 +143,19 @@ final class LayerGradientTests: XCTestCase {
         XCTAssertEqual(slice.forward(x).values, [1, 2])
     }
 
+    func testSequenceMixing() {
+        // Sources 0..<2 into targets from 3: positions 3 and 4 of a length-5 sequence, then only
+        // position 3 of a length-4 one (fewer registers active); position 2 is passed through.
+        let layer = SequenceMixing(name: "mix", sources: 0..<2, targetStart: 3,
+                                   initialMatrix: (0..<4).map { _ in rng.normal() }, targets: 2)
+        GradientCheck().check(layer, input: GradientCheck.random([2, 5, 3], &rng))
+        GradientCheck().check(layer, input: GradientCheck.random([2, 4, 3], &rng))
+        let x = Tensor(shape: [1, 5, 1], values: [1, 2, 7, 10, 20])
+        let m = layer.matrix.value
+        let expected = [1, 2, 7, 10 + m[0] + 2 * m[1], 20 + m[2] + 2 * m[3]]
+        for (value, wanted) in zip(layer.forward(x).values, expected) { XCTAssertEqual(value, wanted, accuracy: 1e-5) }
+    }
+
     func testConv2d() {
         for (stride, padding) in [(1, 1), (2, 1), (1, 0)] {
             let layer = Conv2d(name: "conv", inputChannels: 2, outputChannels: 3, kernelSize: 3, stride: stride, padding: padding, rng: &rng)
