@@ -46,6 +46,10 @@ struct ModelCard: Encodable, TextDescribable {
             "  resolution  \(resolution)x\(resolution) native, \(workingResolution)x\(workingResolution) working",
             "  network     \(config.encoderLayers)+\(config.decoderLayers) transformer blocks of width \(config.width), \(config.heads) heads, patch \(config.patchSize), \(config.tokensPerRegister) tokens per register; \(parameters) parameters",
         ]
+        let routes = [config.spectralMixing ? "registers start from 2D-DCT poolings of the patches" : nil,
+                      config.linearPathTokens > 0 ? "linear path from the first \(config.linearPathTokens) tokens to pixels" : nil]
+            .compactMap { $0 }
+        if !routes.isEmpty { lines.append("  routes      " + routes.joined(separator: "; ")) }
         for (key, value) in training.sorted(by: { $0.key < $1.key }) { lines.append("  \(key): \(value)") }
         return lines.joined(separator: "\n")
     }
