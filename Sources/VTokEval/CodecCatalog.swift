@@ -9,7 +9,8 @@ public enum CodecCatalog {
 
     /// The codecs for `names`, and a note for each one that cannot run here. `tokenizer` is the
     /// loaded vtok model, nil when none could be found.
-    public static func codecs(named names: [String], tokenCounts: [Int], tokenizer: VTokCodec?, tiled: Bool = false) throws
+    public static func codecs(named names: [String], tokenCounts: [Int], byteBudgets: [Int] = [], tokenizer: VTokCodec?,
+                              tiled: Bool = false) throws
         -> (codecs: [any RateDistortionCodec], notes: [String]) {
         var codecs: [any RateDistortionCodec] = []
         var notes: [String] = []
@@ -26,7 +27,7 @@ public enum CodecCatalog {
                 }
             case "vtok":
                 if let tokenizer {
-                    codecs.append(TokenizerCodec(codec: tokenizer, tokenCounts: tokenCounts, tiled: tiled))
+                    codecs.append(TokenizerCodec(codec: tokenizer, tokenCounts: tokenCounts, byteBudgets: byteBudgets, tiled: tiled))
                 } else {
                     notes.append("no vtok model is available, so the report has no vtok rows (token counts asked for: "
                                  + "\(tokenCounts.map(String.init).joined(separator: ", ")))")

@@ -4,16 +4,20 @@ import VTokModel
 
 /// vtok in the report: each image encoded once with all K tokens, then truncated to each token
 /// count (the format's own truncation, which also exercises it) and decoded. Bytes are whole
-/// `.vtok` files, header included.
+/// `.vtok` files, header included. Besides the fixed counts, each byte budget adds the most tokens
+/// whose file fits it (what `vtok encode --max-bytes` picks), so a budget's cell is not held back by
+/// the spacing of the fixed counts: the classical codecs' quality grids get the same chance.
 public struct TokenizerCodec: RateDistortionCodec, @unchecked Sendable {
     // VTokCodec holds scratch buffers; the report runs codecs one image at a time.
     let codec: VTokCodec
     let tokenCounts: [Int]
+    let byteBudgets: [Int]
     let tiled: Bool
 
-    public init(codec: VTokCodec, tokenCounts: [Int], tiled: Bool = false) {
+    public init(codec: VTokCodec, tokenCounts: [Int], byteBudgets: [Int] = [], tiled: Bool = false) {
         self.codec = codec
         self.tokenCounts = tokenCounts.filter { $0 <= codec.config.maxTokens }.sorted()
+        self.byteBudgets = byteBudgets
         self.tiled = tiled
     }
 
@@ -28,7 +32,8 @@ public struct TokenizerCodec: RateDistortionCodec, @unchecked Sendable {
 
     public func operatingPoints(for image: RGBImage) throws -> [OperatingPoint] {
         let (full, encodeSeconds) = timed { codec.encode(image, tiled: tiled) }
-        return try tokenCounts.map { count in
+        let fillingBudgets = byteBudgets.compactMap { RateControl.tokens(for: full, maxBytes: $0) }
+        return try Set(tokenCounts + fillingBudgets).sorted().map { count in
             let bytes = try full.truncated(toTokens: count).serialized()
             let (decoded, decodeSeconds) = try timed { try codec.decode(try VTokFile.parse(bytes).file) }
             return OperatingPoint(setting: "\(count) tokens", bytes: bytes.count, decoded: decoded,

@@ -19,7 +19,8 @@ struct Report: ParsableCommand {
           webp   libwebp: quality sweep, method 6
           avif   avifenc/avifdec: quantizer sweep (skipped if not installed)
           jxl    cjxl/djxl: quality sweep (skipped if not installed)
-          vtok   the tokenizer (--model, default the shipped one) at each --tokens count
+          vtok   the tokenizer (--model, default the shipped one) at each --tokens count,
+                 and at the most tokens that fit each --budgets size
         JPEG and WebP also run on copies area-downscaled by 1/2, 1/4 and 1/8 and upscaled back with \
         bicubic; per image and byte budget the best of these is the family's "hull", the strongest \
         classical option at tiny sizes.
@@ -81,6 +82,7 @@ struct Report: ParsableCommand {
             let hasModel = model.path != nil || ModelLocator.defaultModelPath() != nil
             let tokenizer = codecNames.contains("vtok") && hasModel ? try model.load() : nil
             catalog = try CodecCatalog.codecs(named: codecNames, tokenCounts: try integers(tokens, option: "--tokens"),
+                                              byteBudgets: try integers(budgets, option: "--budgets"),
                                               tokenizer: tokenizer, tiled: full)
         } catch {
             throw CLIError.usage("\(error)")
