@@ -54,16 +54,15 @@ public final class Tokenizer {
         }
         encoderRegisterSlice = SequenceSlice(patches..<patches + registers)
         encoderTokens = Regroup(rowsPerSample: tokens, rowWidth: config.bitsPerToken)
-        let spectral = SpectralBasis.dct(side: config.patchGrid, count: registers)
-        let registerMixing: [any Layer] = config.spectralMixing
-            ? [SequenceMixing(name: "encoder.register_mixing", sources: 0..<patches, targetStart: patches,
-                              initialMatrix: spectral, targets: registers)]
-            : []
-        let queryMixing: [any Layer] = config.spectralMixing
-            ? [SequenceMixing(name: "decoder.query_mixing", sources: 0..<registers, targetStart: registers,
-                              initialMatrix: SpectralBasis.transposed(spectral, rows: registers, columns: patches),
-                              targets: patches)]
-            : []
+        var registerMixing: [any Layer] = [], queryMixing: [any Layer] = []
+        if config.spectralMixing {
+            let spectral = SpectralBasis.dct(side: config.patchGrid, count: registers)
+            registerMixing = [SequenceMixing(name: "encoder.register_mixing", sources: 0..<patches, targetStart: patches,
+                                             initialMatrix: spectral, targets: registers)]
+            queryMixing = [SequenceMixing(name: "decoder.query_mixing", sources: 0..<registers, targetStart: registers,
+                                          initialMatrix: SpectralBasis.transposed(spectral, rows: registers, columns: patches),
+                                          targets: patches)]
+        }
         encoder = Sequential([
             Patchify(patchLayout),
             Linear(name: "encoder.patch_embed", inputs: config.patchValues, outputs: width, rng: &rng),
