@@ -15,7 +15,9 @@ import VTokNN
 /// group of `tokensPerRegister` tokens is embedded into one position; one learned query per patch
 /// position follows (plus the transposed spectral mix of the token positions), and full-attention
 /// blocks turn the queries into patches of the image. The
-/// bits of the first tokens also feed a linear map straight to pixels, added to the output.
+/// bits of the first tokens also feed a linear map straight to pixels, added to the output. With
+/// `refinementChannels`, each query also writes feature maps, and a convolutional head over them
+/// and the pixels corrects each pixel across the patch borders (`ConvolutionalRefinement`).
 ///
 /// Images here are (B, 3, R, R) tensors at the working resolution R with values in [0, 1].
 public final class Tokenizer {
@@ -29,12 +31,18 @@ public final class Tokenizer {
     private let quantizer: GroupedLFQ
     private let dropTokens = DropTokens()
     private let decoder: Sequential
+    private let toPixels: Sequential
     private let linearPath: Linear?
+    private let toFeatures: Sequential?
+    private let refinement: ConvolutionalRefinement?
     private let loss = ReconstructionLoss(.meanSquaredError)
 
     private var normalizedInput: Tensor?
     private var prediction: Tensor?
     private var linearPathInput: Tensor?
+    private var refinementInput: Tensor?
+    private var pixelGradient: Tensor?
+    private var featureGradient: Tensor?
 
     public let parameters: [Parameter]
 
@@ -90,6 +98,8 @@ public final class Tokenizer {
         ] + queryMixing + decoderBlocks + [
             SequenceSlice(registers..<registers + patches),
             LayerNorm(name: "decoder.norm", width: width),
+        ])
+        toPixels = Sequential([
             // Zero: an untrained decoder outputs flat mid-grey, not noise, and learns from there.
             Linear(name: "decoder.to_patch", inputs: width, outputs: config.patchValues, weightStd: 0, rng: &rng),
             Unpatchify(patchLayout),
@@ -102,7 +112,22 @@ public final class Tokenizer {
         } else {
             linearPath = nil
         }
-        parameters = encoder.parameters + decoder.parameters + (linearPath?.parameters ?? [])
+        if config.refinementChannels > 0 {
+            let channels = config.refinementChannels
+            let featureLayout = PatchLayout(channels: channels, height: config.workingResolution,
+                                            width: config.workingResolution, patchSize: config.patchSize)
+            toFeatures = Sequential([
+                Linear(name: "decoder.to_features", inputs: width, outputs: featureLayout.tokenWidth, rng: &rng),
+                Unpatchify(featureLayout),
+            ])
+            refinement = ConvolutionalRefinement(name: "decoder.refinement", inputChannels: 3 + channels,
+                                                 hiddenChannels: config.refinementHiddenChannels, outputChannels: 3, rng: &rng)
+        } else {
+            toFeatures = nil
+            refinement = nil
+        }
+        parameters = encoder.parameters + decoder.parameters + toPixels.parameters + (linearPath?.parameters ?? [])
+            + (toFeatures?.parameters ?? []) + (refinement?.parameters ?? [])
     }
 
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
@@ -128,9 +153,18 @@ public final class Tokenizer {
         let output = forward(images: images, keptLengths: keptLengths)
         let reconstruction = loss.forward(output, normalizedInput!)
         let dOutput = loss.backward()
-        let dKept = decoder.backward(dOutput)
+        var dPixels = dOutput, dFeatures: Tensor?
+        if let refinement, let toFeatures {
+            let dJoined = refinement.backward(dOutput)
+            let split = splitChannels(dJoined)
+            dPixels = split.pixels
+            dFeatures = toFeatures.backward(split.features)
+        }
+        let dDecoded = toPixels.backward(dPixels)
+        if let dFeatures { for i in 0..<dDecoded.count { dDecoded[i] += dFeatures[i] } }
+        let dKept = decoder.backward(dDecoded)
         if let linearPath {
-            let dPath = linearPath.backward(dOutput.reshaped([dOutput.shape[0], dOutput.count / dOutput.shape[0]]))
+            let dPath = linearPath.backward(dPixels.reshaped([dPixels.shape[0], dPixels.count / dPixels.shape[0]]))
             addLinearPathGradient(dPath, into: dKept)
         }
         let dQuantized = dropTokens.backward(dKept)
@@ -156,18 +190,47 @@ public final class Tokenizer {
         return decode(quantized: quantized, keptLengths: keptLengths)
     }
 
-    /// The decoder's output in [-1, 1] units, with the linear path added.
+    /// The decoder's output in [-1, 1] units: the patches plus the linear path, then the
+    /// convolutional head.
     private func decode(quantized: Tensor, keptLengths: [Int]) -> Tensor {
         dropTokens.keptLengths = keptLengths
         let kept = dropTokens.forward(quantized)
-        let decoded = decoder.forward(kept)
-        let output = Tensor.reuse(&prediction, shape: decoded.shape)
-        output.copy(from: decoded)
+        let queries = decoder.forward(kept)
+        let decoded = toPixels.forward(queries)
+        let pixels = Tensor.reuse(&prediction, shape: decoded.shape)
+        pixels.copy(from: decoded)
         if let linearPath {
             let path = linearPath.forward(gatherLinearPathInput(kept))
-            for i in 0..<output.count { output[i] += path[i] }
+            for i in 0..<pixels.count { pixels[i] += path[i] }
         }
-        return output
+        guard let refinement, let toFeatures else { return pixels }
+        return refinement.forward(joinChannels(pixels, toFeatures.forward(queries)))
+    }
+
+    /// (B, 3 + C, R, R): the pixels' channels, then the feature maps', per sample.
+    private func joinChannels(_ pixels: Tensor, _ features: Tensor) -> Tensor {
+        let batch = pixels.shape[0], pixelSize = pixels.count / batch, featureSize = features.count / batch
+        let joined = Tensor.reuse(&refinementInput, shape: [batch, pixels.shape[1] + features.shape[1]] + pixels.shape.suffix(2))
+        for b in 0..<batch {
+            let target = joined.pointer + b * (pixelSize + featureSize)
+            target.update(from: pixels.pointer + b * pixelSize, count: pixelSize)
+            (target + pixelSize).update(from: features.pointer + b * featureSize, count: featureSize)
+        }
+        return joined
+    }
+
+    /// The inverse of `joinChannels` for a gradient.
+    private func splitChannels(_ joined: Tensor) -> (pixels: Tensor, features: Tensor) {
+        let batch = joined.shape[0], plane = joined.shape[2] * joined.shape[3]
+        let pixelSize = 3 * plane, featureSize = joined.count / batch - pixelSize
+        let pixels = Tensor.reuse(&pixelGradient, shape: [batch, 3] + joined.shape.suffix(2))
+        let features = Tensor.reuse(&featureGradient, shape: [batch, featureSize / plane] + joined.shape.suffix(2))
+        for b in 0..<batch {
+            let source = joined.pointer + b * (pixelSize + featureSize)
+            (pixels.pointer + b * pixelSize).update(from: source, count: pixelSize)
+            (features.pointer + b * featureSize).update(from: source + pixelSize, count: featureSize)
+        }
+        return (pixels, features)
     }
 
     /// (B, S·D): the bits of each sample's first S tokens (already zero where dropped).

@@ -32,6 +32,12 @@ public struct TokenizerConfig: Codable, Equatable, Sendable {
     /// The first tokens also feed a linear decoder path straight to pixels (0 disables it): a path
     /// that learns fast, PCA-like, while the transformer learns what it misses.
     public var linearPathTokens = 16
+    /// Feature channels of the decoder's convolutional head (0: no head). Each patch query also
+    /// writes this many feature maps; two 3×3 convolutions over them and the decoded pixels correct
+    /// each pixel from its neighbours, across the patch borders the transformer cannot see.
+    public var refinementChannels = 16
+    /// Hidden channels between the head's two convolutions.
+    public var refinementHiddenChannels = 32
     /// Weight of the per-group entropy loss (mean per-sample entropy minus batch-code entropy).
     public var entropyWeight: Float = 0.01
     /// Temperature of the soft code assignments in the entropy loss.
@@ -45,7 +51,9 @@ public struct TokenizerConfig: Codable, Equatable, Sendable {
 
     /// Fields added after models were first shipped, with the value that rebuilds the architecture
     /// of a file written before them: such a file has no key for them.
-    static let valuesOfFieldsAbsentFromOlderFiles: [String: Bool] = ["spectralMixing": false]
+    static let valuesOfFieldsAbsentFromOlderFiles: [String: any Sendable] = [
+        "spectralMixing": false, "refinementChannels": 0, "refinementHiddenChannels": 32,
+    ]
 
     /// The config stored in a weights file's metadata; a file from before a field existed gets the
     /// value that matches how it was trained.
@@ -83,6 +91,8 @@ public struct TokenizerConfig: Codable, Equatable, Sendable {
                     "groups \(groups) x bitsPerGroup \(bitsPerGroup): bitsPerGroup must be 1...12 and the token at most 32 bits")
         try require(linearPathTokens >= 0 && linearPathTokens <= maxTokens,
                     "linearPathTokens \(linearPathTokens) must be in 0...maxTokens")
+        try require(refinementChannels >= 0 && refinementHiddenChannels >= 1,
+                    "refinementChannels must be at least 0 and refinementHiddenChannels at least 1")
         try require(entropyTemperature > 0, "entropyTemperature must be positive")
     }
 }

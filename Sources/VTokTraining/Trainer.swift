@@ -24,6 +24,9 @@ public struct TrainingState: Codable, Equatable, Sendable {
     /// What the training directory held, to warn when a resumed run reads other data.
     public var trainingImageCount = 0
     public var trainingImageFingerprint = ""
+    /// The model a warm-started run began from, with that model's own training record: the
+    /// steps and hours behind this run's weights that this run did not spend.
+    public var warmStart: String?
 
     public init(seed: UInt64) {
         rng = SeededRandom(seed: seed)
@@ -170,8 +173,10 @@ public final class Trainer {
     }
 
     /// A trainer on decoded images, fresh or restored from `checkpoint` (which `prepare` returned
-    /// for the same config).
-    public init(config: TrainingConfig, checkpoint: WeightsFile?, trainingImages: [(path: String, image: RGBImage)],
+    /// for the same config). A fresh run may start from `initialWeights` instead of the random
+    /// initialisation (see `warmStart`).
+    public init(config: TrainingConfig, checkpoint: WeightsFile?, initialWeights: (file: WeightsFile, path: String)? = nil,
+                trainingImages: [(path: String, image: RGBImage)],
                 validationImages: [RGBImage], output: TrainingOutput) throws(TrainingError) {
         try config.validate()
         guard !trainingImages.isEmpty else { throw .noImages("no training images") }
@@ -181,6 +186,11 @@ public final class Trainer {
             tokenizer = try Tokenizer(config: config.model)
         } catch {
             throw .invalidConfig("model: \(error)")
+        }
+        var warmStartNote: String?
+        if let initialWeights {
+            guard checkpoint == nil else { throw .checkpointConflict("a warm start begins a new run; it cannot resume one") }
+            warmStartNote = try Self.warmStart(tokenizer, from: initialWeights.file, path: initialWeights.path)
         }
         optimizer = AdamW(parameters: tokenizer.parameters, config: config.adamW)
         ema = ExponentialMovingAverage(parameters: tokenizer.parameters, decay: config.emaDecay)
@@ -192,6 +202,7 @@ public final class Trainer {
         state = TrainingState(seed: config.seed)
         state.trainingImageCount = trainingImages.count
         state.trainingImageFingerprint = fingerprint
+        state.warmStart = warmStartNote
         if let checkpoint {
             do {
                 try checkpoint.load(into: tokenizer.parameters, prefix: CheckpointKey.parameterPrefix)
@@ -215,6 +226,36 @@ public final class Trainer {
     }
 
     private var pendingWarnings: [String] = []
+
+    /// Copies into `tokenizer` every parameter that `file` holds under the same name and shape; the
+    /// parameters of layers the file's model lacks keep their initialisation (a layer that starts
+    /// as the identity, like the convolutional head, then changes nothing at first). A tensor of
+    /// the same name and another shape means another architecture, and is an error. Returns the
+    /// training record line: the file, its steps and hours, and which parameters started fresh.
+    static func warmStart(_ tokenizer: Tokenizer, from file: WeightsFile, path: String) throws(TrainingError) -> String {
+        let stored = Dictionary(file.tensors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        var fresh: [String] = [], misshapen: [String] = []
+        for parameter in tokenizer.parameters {
+            guard let tensor = stored[parameter.name] else {
+                fresh.append(parameter.name)
+                continue
+            }
+            if tensor.shape == parameter.shape {
+                parameter.value = tensor.values
+            } else {
+                misshapen.append("\(parameter.name) is \(tensor.shape) in the file, \(parameter.shape) in the model")
+            }
+        }
+        guard misshapen.isEmpty else {
+            throw .invalidConfig("--init-from \(path) has another architecture: " + misshapen.joined(separator: "; "))
+        }
+        guard fresh.count < tokenizer.parameters.count else {
+            throw .invalidConfig("--init-from \(path) holds none of the model's parameters")
+        }
+        let history = ["steps", "hours"].compactMap { file.metadata["vtok.training." + $0].map { "\($0)" } }
+        return "\(path) (" + (history.isEmpty ? "no training record" : history.joined(separator: ", "))
+            + (fresh.isEmpty ? "" : "; new: " + fresh.joined(separator: ", ")) + ")"
+    }
 
     /// Names and sizes of the training images, hashed (FNV-1a): equal for the same data set.
     static func fingerprint(_ images: [(path: String, image: RGBImage)]) -> String {
@@ -380,6 +421,7 @@ public final class Trainer {
         lines["steps"] = "\(state.step) of \(config.totalSteps), batch \(config.batchSize)"
         lines["images"] = "\(state.imagesSeen) samples from \(state.trainingImageCount) training images"
         lines["hours"] = "\(fixed(state.elapsedSeconds / 3600, 2)) wall, \(fixed(state.cpuSeconds / 3600, 2)) CPU"
+        if let warmStart = state.warmStart { lines["warm_start"] = warmStart }
         if let lastValidation, let validation {
             lines["validation"] = config.validationTokenCounts.map { "k\($0) \(fixed(lastValidation[$0]!, 2))" }
                 .joined(separator: " ") + " dB PSNR on \(validation.count) images at \(validation.nativeResolution)px"

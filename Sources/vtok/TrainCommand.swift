@@ -33,6 +33,7 @@ struct Train: ParsableCommand {
           vtok train --data images/train --val images/val --out runs/base --resume
           vtok train --print-config > my.json
           vtok train --data images/train --val images/val --config my.json --out runs/mine
+          vtok train --data images/train --val images/val --init-from runs/base/model.safetensors --out runs/next
         """)
 
     @Option(help: ArgumentHelp("Directory of training images (PNG, JPEG).", valueName: "dir"))
@@ -58,6 +59,11 @@ struct Train: ParsableCommand {
                                valueName: "step"))
     var untilStep: Int?
 
+    @Option(help: ArgumentHelp("Start a new run from this model's weights instead of random ones (a warm start): parameters "
+                               + "with the same name and shape are copied, layers the model lacks start fresh, the optimiser "
+                               + "and schedule start from zero. The model card records it.", valueName: "model"))
+    var initFrom: String?
+
     @Flag(help: "Print the resolved config as JSON (the defaults, or --config over them) and exit.")
     var printConfig = false
 
@@ -67,6 +73,7 @@ struct Train: ParsableCommand {
         guard out != nil else { throw ValidationError("missing --out <dir>") }
         if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
         if let untilStep, untilStep < 1 { throw ValidationError("--until-step must be at least 1") }
+        if initFrom != nil && resume { throw ValidationError("--init-from starts a new run; --resume continues one: give one of them") }
     }
 
     func run() throws {
@@ -102,7 +109,16 @@ struct Train: ParsableCommand {
                       + "\(String(format: "%.1f", Date().timeIntervalSince(start))) s; OpenBLAS \(BLASRuntime.corename), "
                       + "\(BLASRuntime.threadCount) threads")
 
-        let trainer = try Trainer(config: resolved, checkpoint: checkpoint, trainingImages: training,
+        let initialWeights = try initFrom.map { path in
+            do {
+                return (file: try WeightsFile(bytes: FileIO.read(path)), path: path)
+            } catch let error as CLIError {
+                throw error
+            } catch {
+                throw CLIError.badInput("--init-from \(path) is not a weights file: \(error)")
+            }
+        }
+        let trainer = try Trainer(config: resolved, checkpoint: checkpoint, initialWeights: initialWeights, trainingImages: training,
                                   validationImages: validationImages, output: output)
         trainer.report = { message in
             switch message {

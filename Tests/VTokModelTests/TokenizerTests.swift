@@ -99,6 +99,41 @@ final class TokenizerTests: XCTestCase {
         XCTAssertEqual(mixing.map(\.shape), [[4, 16], [16, 4]])
     }
 
+    func testAnUntrainedRefinementHeadChangesNothing() throws {
+        var plain = tinyConfig()
+        plain.refinementChannels = 0
+        var refined = tinyConfig()
+        refined.refinementChannels = 3
+        let without = try Tokenizer(config: plain), with = try Tokenizer(config: refined)
+        // The head's layers come last, so the same seed gives every other layer the same weights.
+        XCTAssertEqual(Array(with.parameters.prefix(without.parameters.count)).map(\.value), without.parameters.map(\.value))
+        XCTAssertEqual(with.parameters.dropFirst(without.parameters.count).map(\.name),
+                       ["decoder.to_features.weight", "decoder.to_features.bias",
+                        "decoder.refinement.conv1.weight", "decoder.refinement.conv1.bias",
+                        "decoder.refinement.conv2.weight", "decoder.refinement.conv2.bias"])
+        let images = randomImages(batch: 2, resolution: 16, seed: 10)
+        let tokens = without.tokens(images: images)
+        XCTAssertEqual(with.tokens(images: images), tokens)
+        XCTAssertEqual(with.images(tokens: tokens.map { Array($0.prefix(5)) }), without.images(tokens: tokens.map { Array($0.prefix(5)) }))
+    }
+
+    func testAFileFromBeforeTheRefinementHeadLoadsWithoutIt() throws {
+        var config = tinyConfig()
+        config.refinementChannels = 0
+        let tokenizer = try Tokenizer(config: config)
+        var file = tokenizer.weightsFile()
+        let json = try XCTUnwrap(file.metadata[Tokenizer.configMetadataKey])
+        file.metadata[Tokenizer.configMetadataKey] = json.replacingOccurrences(of: "\"refinementChannels\":0,", with: "")
+            .replacingOccurrences(of: "\"refinementHiddenChannels\":32,", with: "")
+        XCTAssertFalse(try XCTUnwrap(file.metadata[Tokenizer.configMetadataKey]).contains("refinement"))
+        let loaded = try Tokenizer(weights: file)
+        XCTAssertEqual(loaded.config.refinementChannels, 0)
+        let images = randomImages(batch: 1, resolution: 16, seed: 11)
+        let tokens = tokenizer.tokens(images: images)
+        XCTAssertEqual(loaded.tokens(images: images), tokens)
+        XCTAssertEqual(loaded.images(tokens: tokens), tokenizer.images(tokens: tokens))
+    }
+
     func testAWeightsFileWithoutConfigIsRefused() throws {
         var file = WeightsFile()
         file.add(try Tokenizer(config: tinyConfig()).parameters)

@@ -181,6 +181,19 @@ final class LayerGradientTests: XCTestCase {
         XCTAssertEqual(y[1 * 3 + 2], expected, accuracy: 1e-5)
     }
 
+    func testConvolutionalRefinement() {
+        let layer = ConvolutionalRefinement(name: "refine", inputChannels: 4, hiddenChannels: 3, outputChannels: 2, rng: &rng)
+        let x = GradientCheck.random([2, 4, 4, 3], &rng)
+        // The last convolution starts at zero: the first channels pass through unchanged.
+        let passed = layer.forward(x)
+        XCTAssertEqual(passed.shape, [2, 2, 4, 3])
+        for b in 0..<2 {
+            for i in 0..<2 * 12 { XCTAssertEqual(passed[b * 24 + i], x[b * 48 + i]) }
+        }
+        for parameter in layer.parameters { parameter.value = parameter.value.map { _ in rng.normal() * 0.5 } }
+        GradientCheck().check(layer, input: x)
+    }
+
     func testUpsample() {
         GradientCheck().check(Upsample2x(.nearest), input: GradientCheck.random([2, 2, 3, 2], &rng))
         GradientCheck().check(Upsample2x(.bilinear), input: GradientCheck.random([2, 2, 3, 2], &rng))

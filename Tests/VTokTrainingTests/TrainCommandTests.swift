@@ -69,6 +69,14 @@ final class TrainCommandTests: XCTestCase {
         let unwritable = try CLI.run(["train", "--data", train.path, "--out", blocker.path + "/sub"])
         XCTAssertEqual(unwritable.status, 3, unwritable.stderr)
 
+        let both = try CLI.run(["train", "--data", train.path, "--out", root.path, "--resume", "--init-from", badConfig])
+        XCTAssertEqual(both.status, 1, both.stderr)
+        XCTAssert(both.stderr.contains("--init-from"), both.stderr)
+        let notWeights = try CLI.run(["train", "--data", train.path, "--out", root.appendingPathComponent("w").path,
+                                      "--init-from", badConfig])
+        XCTAssertEqual(notWeights.status, 2, notWeights.stderr)
+        XCTAssert(notWeights.stderr.contains("not a weights file"), notWeights.stderr)
+
         let printed = try CLI.run(["train", "--print-config"])
         XCTAssertEqual(printed.status, 0)
         XCTAssertEqual(try TrainingConfig.parse(json: Data(printed.stdout.utf8)), TrainingConfig())

@@ -19,10 +19,11 @@ final class TrainerTests: XCTestCase {
         validationImages = try ImageDirectory.load(directory: val.path, limit: 4) { XCTFail($0) }.map(\.image)
     }
 
-    private func trainer(_ config: TrainingConfig, out: String, resume: Bool = false) throws -> Trainer {
+    private func trainer(_ config: TrainingConfig, out: String, resume: Bool = false,
+                         initialWeights: (file: WeightsFile, path: String)? = nil) throws -> Trainer {
         let output = TrainingOutput(directory: root.appendingPathComponent(out).path)
         let (resolved, checkpoint) = try Trainer.prepare(output: output, config: config, resume: resume)
-        return try Trainer(config: resolved, checkpoint: checkpoint, trainingImages: dataImages,
+        return try Trainer(config: resolved, checkpoint: checkpoint, initialWeights: initialWeights, trainingImages: dataImages,
                            validationImages: validationImages, output: output)
     }
 
@@ -155,5 +156,39 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(trainer.optimizer.step, 0)
         XCTAssertEqual(lines.filter { $0.contains("step skipped") }.count, 3, "\(lines)")
         XCTAssert(lines.contains { $0.contains("skipped 3") }, "\(lines)")
+    }
+
+    /// A model without the convolutional head, warm-started into one with it: the shared layers
+    /// take the file's weights, the head starts as the identity, so validation starts where the
+    /// file's model stands; the model card names the source and the new layers.
+    func testWarmStartCopiesSharedLayersAndAddsTheHead() throws {
+        var plain = Tiny.config
+        plain.model.refinementChannels = 0
+        plain.totalSteps = 6
+        plain.validationIntervalSteps = 0
+        let source = try trainer(plain, out: "plain")
+        try source.run()
+        let file = try WeightsFile(contentsOf: source.output.model)
+
+        let sameDesign = try trainer(plain, out: "same", initialWeights: (file, "plain.safetensors"))
+        var refined = Tiny.config
+        refined.model.refinementChannels = 4
+        let withHead = try trainer(refined, out: "head", initialWeights: (file, "plain.safetensors"))
+        let stored = Dictionary(uniqueKeysWithValues: file.tensors.map { ($0.name, $0.values) })
+        for parameter in withHead.tokenizer.parameters where !parameter.name.contains("refinement") && !parameter.name.contains("to_features") {
+            XCTAssertEqual(parameter.value, stored[parameter.name], parameter.name)
+        }
+        XCTAssertEqual(withHead.validationPSNR(), sameDesign.validationPSNR())
+        XCTAssertNotEqual(withHead.validationPSNR(), try trainer(refined, out: "fresh").validationPSNR())
+        let note = try XCTUnwrap(withHead.state.warmStart)
+        XCTAssert(note.hasPrefix("plain.safetensors (6 of 6, batch 8, "), note)
+        XCTAssert(note.contains("new: decoder.to_features.weight"), note)
+        XCTAssertEqual(withHead.modelWeights().metadata["vtok.training.warm_start"], note)
+
+        var wider = refined
+        wider.model.width = 48
+        XCTAssertThrowsError(try trainer(wider, out: "wider", initialWeights: (file, "plain.safetensors"))) { error in
+            XCTAssert("\(error)".contains("another architecture"), "\(error)")
+        }
     }
 }
