@@ -8,10 +8,11 @@ import VTokNN
 /// DCT basis function of the patch grid (`spectralMixing`: register 0 the mean, then rising
 /// frequency); transformer blocks run with FlexTok's mask (patches see patches, register i
 /// sees every patch and registers ≤ i), so the first registers never depend on later ones. Each
-/// register emits `tokensPerRegister` tokens of `groups × bitsPerGroup` latents, sign-quantized
-/// (`GroupedLFQ`): token t comes from register t / tokensPerRegister.
+/// register emits `tokensPerRegister` tokens, each `groups` groups of `bitsPerGroup` sign bits
+/// (`SuccessiveGQ`, or `GroupedLFQ` for `GroupCoding.independent`): token t comes from register
+/// t / tokensPerRegister.
 ///
-/// Decoder: tokens past the kept length k are zeroed (a kept bit is ±1, a dropped one 0); each
+/// Decoder: tokens past the kept length k are zeroed (no kept token's values are all 0); each
 /// group of `tokensPerRegister` tokens is embedded into one position; one learned query per patch
 /// position follows (plus the transposed spectral mix of the token positions), and full-attention
 /// blocks turn the queries into patches of the image. The
@@ -28,7 +29,7 @@ public final class Tokenizer {
     private let encoderBlocks: [TransformerBlock]
     private let encoderRegisterSlice: SequenceSlice
     private let encoderTokens: Regroup
-    private let quantizer: GroupedLFQ
+    private let quantizer: any TokenQuantizer
     private let dropTokens = DropTokens()
     private let decoder: Sequential
     private let toPixels: Sequential
@@ -51,7 +52,15 @@ public final class Tokenizer {
         self.config = config
         var rng = SeededRandom(seed: config.seed)
         let width = config.width, patches = config.patchCount, registers = config.registerCount
-        let tokens = config.maxTokens, registerBits = config.tokensPerRegister * config.bitsPerToken
+        let tokens = config.maxTokens
+        switch config.groupCoding {
+        case .independent:
+            quantizer = GroupedLFQ(groups: config.groups, bitsPerGroup: config.bitsPerGroup, temperature: config.entropyTemperature)
+        case .successive:
+            quantizer = SuccessiveGQ(groups: config.groups, bitsPerGroup: config.bitsPerGroup, temperature: config.entropyTemperature)
+        }
+        let registerLatents = config.tokensPerRegister * quantizer.latentsPerToken
+        let registerValues = config.tokensPerRegister * quantizer.decoderValuesPerToken
         let patchLayout = PatchLayout(channels: 3, height: config.workingResolution, width: config.workingResolution,
                                       patchSize: config.patchSize)
 
@@ -61,7 +70,7 @@ public final class Tokenizer {
                              mask: .causalWithin(patches..<patches + registers), rng: &rng)
         }
         encoderRegisterSlice = SequenceSlice(patches..<patches + registers)
-        encoderTokens = Regroup(rowsPerSample: tokens, rowWidth: config.bitsPerToken)
+        encoderTokens = Regroup(rowsPerSample: tokens, rowWidth: quantizer.latentsPerToken)
         var registerMixing: [any Layer] = [], queryMixing: [any Layer] = []
         if config.spectralMixing {
             let spectral = SpectralBasis.dct(side: config.patchGrid, count: registers)
@@ -79,20 +88,17 @@ public final class Tokenizer {
         ] + registerMixing + encoderBlocks + [
             encoderRegisterSlice,
             LayerNorm(name: "encoder.norm", width: width),
-            Linear(name: "encoder.to_latent", inputs: width, outputs: registerBits, rng: &rng),
+            Linear(name: "encoder.to_latent", inputs: width, outputs: registerLatents, rng: &rng),
             encoderTokens,
         ])
-
-        quantizer = GroupedLFQ(groups: config.groups, bitsPerGroup: config.bitsPerGroup,
-                               temperature: config.entropyTemperature)
 
         let decoderBlocks = (0..<config.decoderLayers).map { i in
             TransformerBlock(name: "decoder.block\(i)", width: width, heads: config.heads, mlpRatio: config.mlpRatio,
                              rng: &rng)
         }
         decoder = Sequential([
-            Regroup(rowsPerSample: registers, rowWidth: registerBits),
-            Linear(name: "decoder.token_embed", inputs: registerBits, outputs: width, rng: &rng),
+            Regroup(rowsPerSample: registers, rowWidth: registerValues),
+            Linear(name: "decoder.token_embed", inputs: registerValues, outputs: width, rng: &rng),
             PositionEmbedding(name: "decoder.token_position", length: registers, width: width, rng: &rng),
             LearnedTokens(name: "decoder.queries", count: patches, width: width, placement: .after, rng: &rng),
         ] + queryMixing + decoderBlocks + [
@@ -106,7 +112,7 @@ public final class Tokenizer {
         ])
 
         if config.linearPathTokens > 0 {
-            let inputs = config.linearPathTokens * config.bitsPerToken
+            let inputs = config.linearPathTokens * quantizer.decoderValuesPerToken
             linearPath = Linear(name: "decoder.linear_path", inputs: inputs, outputs: 3 * config.workingResolution * config.workingResolution,
                                 bias: false, weightStd: 0.1 / Float(inputs).squareRoot(), rng: &rng)
         } else {
@@ -235,7 +241,7 @@ public final class Tokenizer {
 
     /// (B, S·D): the bits of each sample's first S tokens (already zero where dropped).
     private func gatherLinearPathInput(_ kept: Tensor) -> Tensor {
-        let batch = kept.shape[0], span = config.linearPathTokens * config.bitsPerToken
+        let batch = kept.shape[0], span = config.linearPathTokens * quantizer.decoderValuesPerToken
         let input = Tensor.reuse(&linearPathInput, shape: [batch, span])
         for b in 0..<batch {
             (input.pointer + b * span).update(from: kept.pointer + b * kept.count / batch, count: span)
@@ -244,7 +250,7 @@ public final class Tokenizer {
     }
 
     private func addLinearPathGradient(_ dPath: Tensor, into dKept: Tensor) {
-        let batch = dKept.shape[0], span = config.linearPathTokens * config.bitsPerToken
+        let batch = dKept.shape[0], span = config.linearPathTokens * quantizer.decoderValuesPerToken
         for b in 0..<batch {
             let target = dKept.pointer + b * dKept.count / batch
             for i in 0..<span { target[i] += dPath[b * span + i] }
@@ -254,7 +260,7 @@ public final class Tokenizer {
     // MARK: Inference
 
     /// Continuous latents of the tokens of the first `registers` registers,
-    /// (B, registers·tokensPerRegister, bitsPerToken). Running with fewer registers gives the same
+    /// (B, registers·tokensPerRegister, latents per token). Running with fewer registers gives the same
     /// first rows: the causal order among registers.
     public func latents(images: Tensor, registers: Int? = nil) -> Tensor {
         let count = registers ?? config.registerCount
@@ -282,19 +288,19 @@ public final class Tokenizer {
     /// All K token ids of every image.
     public func tokens(images: Tensor) -> [[UInt32]] {
         let latents = latents(images: images)
-        let bits = config.bitsPerToken, perImage = config.maxTokens * bits
+        let perImage = config.maxTokens * quantizer.latentsPerToken
         return (0..<images.shape[0]).map { b in
-            GroupedLFQ.tokenIDs(signs: latents.pointer + b * perImage, rows: config.maxTokens, bitsPerToken: bits)
+            quantizer.tokenIDs(latents: latents.pointer + b * perImage, rows: config.maxTokens)
         }
     }
 
     /// Images decoded from token prefixes (each sample's own length, 0...K), values in [0, 1].
     public func images(tokens: [[UInt32]]) -> [Float] {
-        let bits = config.bitsPerToken, perImage = config.maxTokens * bits
-        let quantized = Tensor(shape: [tokens.count, config.maxTokens, bits])
+        let values = quantizer.decoderValuesPerToken, perImage = config.maxTokens * values
+        let quantized = Tensor(shape: [tokens.count, config.maxTokens, values])
         for (b, ids) in tokens.enumerated() {
             precondition(ids.count <= config.maxTokens, "Tokenizer: \(ids.count) tokens, K = \(config.maxTokens)")
-            GroupedLFQ.signs(of: ids, bitsPerToken: bits, into: quantized.pointer + b * perImage)
+            quantizer.decoderValues(of: ids, into: quantized.pointer + b * perImage)
         }
         let output = decode(quantized: quantized, keptLengths: tokens.map(\.count))
         return output.values.map { $0 * 0.5 + 0.5 }

@@ -22,8 +22,10 @@ public struct TokenizerConfig: Codable, Equatable, Sendable {
     /// transformer positions carry the K tokens, so the cost grows with registers, not tokens.
     public var tokensPerRegister = 4
     /// Group-wise lookup-free quantization: a token is `groups` groups of `bitsPerGroup` sign bits.
-    public var groups = 2
-    public var bitsPerGroup = 6
+    public var groups = 4
+    public var bitsPerGroup = 3
+    /// How a group's sign bits are made (`GroupCoding`).
+    public var groupCoding = GroupCoding.successive
     /// Registers start as 2D-DCT poolings of the patch grid (zigzag order, the mean first) and the
     /// decoder's patch queries as the transposed spread of the token positions; both mixing
     /// matrices are learned from there. Without it every register starts reading the same blur of
@@ -52,7 +54,7 @@ public struct TokenizerConfig: Codable, Equatable, Sendable {
     /// Fields added after models were first shipped, with the value that rebuilds the architecture
     /// of a file written before them: such a file has no key for them.
     static let valuesOfFieldsAbsentFromOlderFiles: [String: any Sendable] = [
-        "spectralMixing": false, "refinementChannels": 0, "refinementHiddenChannels": 32,
+        "spectralMixing": false, "refinementChannels": 0, "refinementHiddenChannels": 32, "groupCoding": "independent",
     ]
 
     /// The config stored in a weights file's metadata; a file from before a field existed gets the
@@ -95,6 +97,16 @@ public struct TokenizerConfig: Codable, Equatable, Sendable {
                     "refinementChannels must be at least 0 and refinementHiddenChannels at least 1")
         try require(entropyTemperature > 0, "entropyTemperature must be positive")
     }
+}
+
+/// How the b sign bits of a token's group are made from the encoder's latents.
+public enum GroupCoding: String, Codable, Sendable {
+    /// b latents per group, each its own projection, each sign-quantized (WeTok's LFQ,
+    /// `GroupedLFQ`): the decoder reads the ±1 bits.
+    case independent
+    /// One latent per group; its b bits are the signs of its successive residuals, the binary
+    /// digits of a b-bit uniform code (`SuccessiveGQ`): the decoder reads the code's value.
+    case successive
 }
 
 public enum TokenizerError: Error, Equatable, CustomStringConvertible {

@@ -16,7 +16,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var batchSize = 16
     /// Optimiser steps of the whole run; the cosine schedule ends here. May change when a run is
     /// resumed (to extend it).
-    public var totalSteps = 13_000
+    public var totalSteps = 16_000
     /// Learning rate at the end of the warm-up.
     public var peakLearningRate: Float = 6e-4
     /// Learning rate the cosine decay ends at.

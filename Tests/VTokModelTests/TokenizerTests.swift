@@ -33,7 +33,7 @@ final class TokenizerTests: XCTestCase {
         let tokenizer = try Tokenizer(config: tinyConfig())
         let images = randomImages(batch: 2, resolution: 16, seed: 3)
         let all = tokenizer.latents(images: images).values
-        let bits = tokenizer.config.bitsPerToken, K = tokenizer.config.maxTokens
+        let K = tokenizer.config.maxTokens, bits = all.count / (2 * K)  // latents per token
         for registers in [1, 2, 3] {
             let k = registers * tokenizer.config.tokensPerRegister
             let prefix = tokenizer.latents(images: images, registers: registers).values
