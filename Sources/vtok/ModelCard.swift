@@ -42,12 +42,14 @@ struct ModelCard: Encodable, TextDescribable {
     var text: String {
         var lines = [
             "\(path): vtok tokenizer \(modelId)",
-            "  tokens      up to \(maxTokens) per image or tile, \(bitsPerToken) bits each (\(groups) groups of \(bitsPerGroup) sign bits)",
+            "  tokens      up to \(maxTokens) per image or tile, \(bitsPerToken) bits each (\(groups) groups of \(bitsPerGroup) sign bits, "
+                + (config.groupCoding == .successive ? "successive: each group a \(bitsPerGroup)-bit scalar code)" : "independent)"),
             "  resolution  \(resolution)x\(resolution) native, \(workingResolution)x\(workingResolution) working",
             "  network     \(config.encoderLayers)+\(config.decoderLayers) transformer blocks of width \(config.width), \(config.heads) heads, patch \(config.patchSize), \(config.tokensPerRegister) tokens per register; \(parameters) parameters",
         ]
         let routes = [config.spectralMixing ? "registers start from 2D-DCT poolings of the patches" : nil,
-                      config.linearPathTokens > 0 ? "linear path from the first \(config.linearPathTokens) tokens to pixels" : nil]
+                      config.linearPathTokens > 0 ? "linear path from the first \(config.linearPathTokens) tokens to pixels" : nil,
+                      config.refinementChannels > 0 ? "convolutional head over the pixels and \(config.refinementChannels) feature maps" : nil]
             .compactMap { $0 }
         if !routes.isEmpty { lines.append("  routes      " + routes.joined(separator: "; ")) }
         for (key, value) in training.sorted(by: { $0.key < $1.key }) { lines.append("  \(key): \(value)") }
