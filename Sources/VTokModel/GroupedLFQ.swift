@@ -47,7 +47,7 @@ public final class GroupedLFQ {
         latents = z
         let q = Tensor.reuse(&quantized, shape: z.shape)
         for i in 0..<z.count { q[i] = z[i] >= 0 ? 1 : -1 }
-        computeCommitment(z, q)
+        (commitmentLoss, commitmentGradient) = commitment(z.values, q)
         computeEntropy(z)
         return q
     }
@@ -60,18 +60,6 @@ public final class GroupedLFQ {
             dz[i] = dQuantized[i] + entropyWeight * entropyGradient[i] + commitmentWeight * commitmentGradient[i]
         }
         return dz
-    }
-
-    private func computeCommitment(_ z: Tensor, _ q: Tensor) {
-        var total = 0.0
-        commitmentGradient = [Float](repeating: 0, count: z.count)
-        let scale = 2 / Float(z.count)
-        for i in 0..<z.count {
-            let d = z[i] - q[i]
-            total += Double(d * d)
-            commitmentGradient[i] = scale * d
-        }
-        commitmentLoss = Float(total / Double(z.count))
     }
 
     private func computeEntropy(_ z: Tensor) {
@@ -109,12 +97,8 @@ public final class GroupedLFQ {
                 }
                 for c in 0..<codes { meanCode[c] += Double(codeProbability[row + c]) }
             }
-            var logMean = [Float](repeating: 0, count: codes)
-            for c in 0..<codes {
-                let mean = max(meanCode[c] / Double(rows), 1e-12)
-                codeEntropyTotal -= mean * log(mean)
-                logMean[c] = Float(log(mean))
-            }
+            let (groupCodeEntropy, logMean) = batchMeanEntropy(meanCode, rows: rows)
+            codeEntropyTotal += groupCodeEntropy
             // Code-entropy term: d(−H(p̄))/da_nj = (1/N)·Σ_c log p̄_c · p_n(c)·(bit_j(c) − p_nj).
             for n in 0..<rows {
                 let row = n * codes
@@ -154,6 +138,32 @@ public final class GroupedLFQ {
             }
         }
     }
+}
+
+/// The commitment loss, mean (x − q)² of latents against the values they were rounded to, and its
+/// gradient with respect to x.
+func commitment(_ x: [Float], _ q: Tensor) -> (loss: Float, gradient: [Float]) {
+    var total = 0.0
+    var gradient = [Float](repeating: 0, count: x.count)
+    let scale = 2 / Float(x.count)
+    for i in 0..<x.count {
+        let d = x[i] - q[i]
+        total += Double(d * d)
+        gradient[i] = scale * d
+    }
+    return (Float(total / Double(x.count)), gradient)
+}
+
+/// The entropy of the batch-mean code distribution p̄ from per-code probability sums over `rows`
+/// rows, and log p̄ per code (clamped at 1e-12), which the entropy loss's gradient needs.
+func batchMeanEntropy(_ sums: [Double], rows: Int) -> (entropy: Double, logMean: [Float]) {
+    var entropy = 0.0
+    let logMean = sums.map { sum -> Float in
+        let mean = max(sum / Double(rows), 1e-12)
+        entropy -= mean * log(mean)
+        return Float(log(mean))
+    }
+    return (entropy, logMean)
 }
 
 private func binaryEntropy(_ p: Float) -> Float {

@@ -101,7 +101,7 @@ final class SuccessiveGQ: TokenQuantizer {
             squashed[i] = tanhf(z[i])
             q[i] = centre(cell(squashed[i]))
         }
-        computeCommitment(q)
+        (commitmentLoss, commitmentGradient) = commitment(squashed, q)
         computeEntropy()
         return q
     }
@@ -114,18 +114,6 @@ final class SuccessiveGQ: TokenQuantizer {
             dz[i] = du * (1 - squashed[i] * squashed[i])
         }
         return dz
-    }
-
-    private func computeCommitment(_ q: Tensor) {
-        var total = 0.0
-        commitmentGradient = [Float](repeating: 0, count: q.count)
-        let scale = 2 / Float(q.count)
-        for i in 0..<q.count {
-            let d = squashed[i] - q[i]
-            total += Double(d * d)
-            commitmentGradient[i] = scale * d
-        }
-        commitmentLoss = Float(total / Double(q.count))
     }
 
     private func computeEntropy() {
@@ -161,12 +149,8 @@ final class SuccessiveGQ: TokenQuantizer {
                 entropy[n] = h
                 rowEntropyTotal += Double(h)
             }
-            var logMean = [Float](repeating: 0, count: codes)
-            for c in 0..<codes {
-                let mean = max(meanCode[c] / Double(rows), 1e-12)
-                codeEntropyTotal -= mean * log(mean)
-                logMean[c] = Float(log(mean))
-            }
+            let (groupCodeEntropy, logMean) = batchMeanEntropy(meanCode, rows: rows)
+            codeEntropyTotal += groupCodeEntropy
             // With logits a_c: dH_n/da_c = −p_c(log p_c + H_n) and d(−H(p̄))/da_nc = p_c(log p̄_c − Σ_d p_d log p̄_d)/N;
             // da_c/du = −2(u − û_c)/(τΔ²).
             for n in 0..<rows {
