@@ -47,7 +47,7 @@ public final class GroupedLFQ {
         latents = z
         let q = Tensor.reuse(&quantized, shape: z.shape)
         for i in 0..<z.count { q[i] = z[i] >= 0 ? 1 : -1 }
-        (commitmentLoss, commitmentGradient) = commitment(z.values, q)
+        (commitmentLoss, commitmentGradient) = commitment(z, q)
         computeEntropy(z)
         return q
     }
@@ -138,32 +138,6 @@ public final class GroupedLFQ {
             }
         }
     }
-}
-
-/// The commitment loss, mean (x − q)² of latents against the values they were rounded to, and its
-/// gradient with respect to x.
-func commitment(_ x: [Float], _ q: Tensor) -> (loss: Float, gradient: [Float]) {
-    var total = 0.0
-    var gradient = [Float](repeating: 0, count: x.count)
-    let scale = 2 / Float(x.count)
-    for i in 0..<x.count {
-        let d = x[i] - q[i]
-        total += Double(d * d)
-        gradient[i] = scale * d
-    }
-    return (Float(total / Double(x.count)), gradient)
-}
-
-/// The entropy of the batch-mean code distribution p̄ from per-code probability sums over `rows`
-/// rows, and log p̄ per code (clamped at 1e-12), which the entropy loss's gradient needs.
-func batchMeanEntropy(_ sums: [Double], rows: Int) -> (entropy: Double, logMean: [Float]) {
-    var entropy = 0.0
-    let logMean = sums.map { sum -> Float in
-        let mean = max(sum / Double(rows), 1e-12)
-        entropy -= mean * log(mean)
-        return Float(log(mean))
-    }
-    return (entropy, logMean)
 }
 
 private func binaryEntropy(_ p: Float) -> Float {

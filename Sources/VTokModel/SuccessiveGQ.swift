@@ -4,39 +4,6 @@ import VTokNN
 import Glibc
 #endif
 
-/// What the tokenizer needs of a token quantizer: the encoder emits `latentsPerToken` values per
-/// token, the decoder reads `decoderValuesPerToken` values per token, and a token id is
-/// `groups·bitsPerGroup` bits, group 0 most significant.
-protocol TokenQuantizer: AnyObject {
-    var latentsPerToken: Int { get }
-    var decoderValuesPerToken: Int { get }
-    var entropyLoss: Float { get }
-    var rowEntropy: Float { get }
-    var codeEntropy: Float { get }
-    var commitmentLoss: Float { get }
-    /// The decoder's input for latent rows, and the auxiliary losses with their gradients.
-    func forward(_ z: Tensor) -> Tensor
-    /// The straight-through gradient plus the weighted auxiliary gradients.
-    func backward(_ dQuantized: Tensor, entropyWeight: Float, commitmentWeight: Float) -> Tensor
-    /// Token ids of `rows` latent rows.
-    func tokenIDs(latents: UnsafePointer<Float>, rows: Int) -> [UInt32]
-    /// The decoder's input rows for token ids (what `forward` returns for latents with these ids).
-    func decoderValues(of ids: [UInt32], into output: UnsafeMutablePointer<Float>)
-}
-
-extension GroupedLFQ: TokenQuantizer {
-    var latentsPerToken: Int { bitsPerToken }
-    var decoderValuesPerToken: Int { bitsPerToken }
-
-    func tokenIDs(latents: UnsafePointer<Float>, rows: Int) -> [UInt32] {
-        Self.tokenIDs(signs: latents, rows: rows, bitsPerToken: bitsPerToken)
-    }
-
-    func decoderValues(of ids: [UInt32], into output: UnsafeMutablePointer<Float>) {
-        Self.signs(of: ids, bitsPerToken: bitsPerToken, into: output)
-    }
-}
-
 /// Group-wise lookup-free quantization with successive bits: each group's b latent dimensions are
 /// the successive residuals of one projected scalar, each quantized to its sign.
 ///
@@ -65,7 +32,8 @@ final class SuccessiveGQ: TokenQuantizer {
     private(set) var codeEntropy: Float = 0
     private(set) var commitmentLoss: Float = 0
 
-    private var squashed: [Float] = []
+    /// u = tanh(z) of the last forward.
+    private var squashed: Tensor?
     private var quantized: Tensor?
     private var latentGradient: Tensor?
     /// d(entropyLoss)/du and d(commitmentLoss)/du from the last forward.
@@ -96,27 +64,27 @@ final class SuccessiveGQ: TokenQuantizer {
     func forward(_ z: Tensor) -> Tensor {
         precondition(z.rowLength == groups, "SuccessiveGQ: rows of \(z.rowLength), expects \(groups)")
         let q = Tensor.reuse(&quantized, shape: z.shape)
-        squashed = [Float](repeating: 0, count: z.count)
+        let u = Tensor.reuse(&squashed, shape: z.shape)
         for i in 0..<z.count {
-            squashed[i] = tanhf(z[i])
-            q[i] = centre(cell(squashed[i]))
+            u[i] = tanhf(z[i])
+            q[i] = centre(cell(u[i]))
         }
-        (commitmentLoss, commitmentGradient) = commitment(squashed, q)
-        computeEntropy()
+        (commitmentLoss, commitmentGradient) = commitment(u, q)
+        computeEntropy(u)
         return q
     }
 
     func backward(_ dQuantized: Tensor, entropyWeight: Float, commitmentWeight: Float) -> Tensor {
-        precondition(dQuantized.count == squashed.count, "SuccessiveGQ.backward before forward")
+        guard let u = squashed else { preconditionFailure("SuccessiveGQ.backward before forward") }
         let dz = Tensor.reuse(&latentGradient, shape: dQuantized.shape)
         for i in 0..<dz.count {
             let du = dQuantized[i] + entropyWeight * entropyGradient[i] + commitmentWeight * commitmentGradient[i]
-            dz[i] = du * (1 - squashed[i] * squashed[i])
+            dz[i] = du * (1 - u[i] * u[i])
         }
         return dz
     }
 
-    private func computeEntropy() {
+    private func computeEntropy(_ squashed: Tensor) {
         let rows = squashed.count / groups, codes = levels
         let width = 2 / Float(codes), logitScale = 1 / (temperature * width * width)
         let centres = (0..<codes).map(centre)

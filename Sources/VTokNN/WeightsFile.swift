@@ -95,9 +95,23 @@ public struct WeightsFile: Sendable {
         for (parameter, value) in zip(parameters, values) { parameter.value = value }
     }
 
+    /// A warm start's load: copies the tensors that `parameters` name into them, leaves the
+    /// parameters the file lacks as they are and returns those; tensors of no parameter are ignored.
+    /// A tensor with a parameter's name and another shape means another architecture: an error, and
+    /// nothing is copied.
+    public func loadShared(into parameters: [Parameter]) throws -> [Parameter] {
+        let names = Set(tensors.map(\.name))
+        let shared = parameters.filter { names.contains($0.name) }
+        let values = try values(matching: shared.map { ($0.name, $0.shape) }, ignoringOthers: true)
+        for (parameter, value) in zip(shared, values) { parameter.value = value }
+        return parameters.filter { !names.contains($0.name) }
+    }
+
     /// The values of the tensors `expected` names, in its order, after checking that the tensors
-    /// whose names start with `prefix` are exactly those, with the expected shapes.
-    public func values(matching expected: [(name: String, shape: [Int])], prefix: String = "") throws -> [[Float]] {
+    /// whose names start with `prefix` are exactly those (at least those, when `ignoringOthers`),
+    /// with the expected shapes.
+    public func values(matching expected: [(name: String, shape: [Int])], prefix: String = "",
+                       ignoringOthers: Bool = false) throws -> [[Float]] {
         var byName: [String: NamedTensor] = [:]
         for tensor in tensors where tensor.name.hasPrefix(prefix) { byName[tensor.name] = tensor }
         let expectedNames = Set(expected.map(\.name))
@@ -112,7 +126,7 @@ public struct WeightsFile: Sendable {
                 problems.append("shape of \(name) is \(tensor.shape) in the file but the model expects \(shape)")
             }
         }
-        for tensor in tensors where tensor.name.hasPrefix(prefix) && !expectedNames.contains(tensor.name) {
+        for tensor in tensors where !ignoringOthers && tensor.name.hasPrefix(prefix) && !expectedNames.contains(tensor.name) {
             problems.append("unexpected tensor \(tensor.name)")
         }
         guard problems.isEmpty else { throw WeightsFileError.mismatch(problems) }

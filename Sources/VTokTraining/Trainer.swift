@@ -227,34 +227,23 @@ public final class Trainer {
 
     private var pendingWarnings: [String] = []
 
-    /// Copies into `tokenizer` every parameter that `file` holds under the same name and shape; the
+    /// Copies into `tokenizer` every parameter that `file` holds (`WeightsFile.loadShared`); the
     /// parameters of layers the file's model lacks keep their initialisation (a layer that starts
-    /// as the identity, like the convolutional head, then changes nothing at first). A tensor of
-    /// the same name and another shape means another architecture, and is an error. Returns the
+    /// as the identity, like the convolutional head, then changes nothing at first). Returns the
     /// training record line: the file, its steps and hours, and which parameters started fresh.
     static func warmStart(_ tokenizer: Tokenizer, from file: WeightsFile, path: String) throws(TrainingError) -> String {
-        let stored = Dictionary(file.tensors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        var fresh: [String] = [], misshapen: [String] = []
-        for parameter in tokenizer.parameters {
-            guard let tensor = stored[parameter.name] else {
-                fresh.append(parameter.name)
-                continue
-            }
-            if tensor.shape == parameter.shape {
-                parameter.value = tensor.values
-            } else {
-                misshapen.append("\(parameter.name) is \(tensor.shape) in the file, \(parameter.shape) in the model")
-            }
-        }
-        guard misshapen.isEmpty else {
-            throw .invalidConfig("--init-from \(path) has another architecture: " + misshapen.joined(separator: "; "))
+        let fresh: [Parameter]
+        do {
+            fresh = try file.loadShared(into: tokenizer.parameters)
+        } catch {
+            throw .invalidConfig("--init-from \(path) has another architecture: \(error)")
         }
         guard fresh.count < tokenizer.parameters.count else {
             throw .invalidConfig("--init-from \(path) holds none of the model's parameters")
         }
-        let history = ["steps", "hours"].compactMap { file.metadata["vtok.training." + $0].map { "\($0)" } }
+        let history = ["steps", "hours"].compactMap { file.metadata["vtok.training." + $0] }
         return "\(path) (" + (history.isEmpty ? "no training record" : history.joined(separator: ", "))
-            + (fresh.isEmpty ? "" : "; new: " + fresh.joined(separator: ", ")) + ")"
+            + (fresh.isEmpty ? "" : "; new: " + fresh.map(\.name).joined(separator: ", ")) + ")"
     }
 
     /// Names and sizes of the training images, hashed (FNV-1a): equal for the same data set.

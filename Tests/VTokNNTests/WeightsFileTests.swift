@@ -245,6 +245,26 @@ final class WeightsFileTests: XCTestCase {
         XCTAssertEqual(again.map(\.value), model().map(\.value))
     }
 
+    /// A warm start: shared tensors copied, parameters the file lacks returned untouched, tensors of
+    /// no parameter ignored; a misshapen tensor is an error that copies nothing.
+    func testLoadSharedCopiesWhatBothHave() throws {
+        var file = WeightsFile(tensors: [NamedTensor(name: "head.weight", shape: [1], values: [0])])
+        file.add(Array(model().prefix(2)))
+        let parameters = model()
+        for parameter in parameters { parameter.value = parameter.value.map { -$0 } }
+        let fresh = try file.loadShared(into: parameters)
+        XCTAssertEqual(fresh.map(\.name), ["proj.bias"])
+        XCTAssertEqual(parameters.map(\.value), Array(model().map(\.value).prefix(2)) + [[-11, -12]])
+
+        file.tensors[1] = NamedTensor(name: "embed.weight", shape: [2, 3], values: [1, 2, 3, 4, 5, 6])
+        let before = parameters.map(\.value)
+        XCTAssertThrowsError(try file.loadShared(into: parameters)) { error in
+            XCTAssertEqual(error as? WeightsFileError,
+                           .mismatch(["shape of embed.weight is [2, 3] in the file but the model expects [3, 2]"]))
+        }
+        XCTAssertEqual(parameters.map(\.value), before)
+    }
+
     func testLoadNamesEveryMismatch() {
         var file = WeightsFile()
         file.add(model())
