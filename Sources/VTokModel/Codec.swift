@@ -40,6 +40,16 @@ public final class VTokCodec {
         try self.init(weightsFileBytes: [UInt8](data))
     }
 
+    /// The model shipped with vtok, found where `ModelLocator` looks (`VTOK_MODEL`, then beside the
+    /// executable, where SwiftPM copies the package resource).
+    public static func defaultModel() throws -> VTokCodec {
+        guard let path = ModelLocator.defaultModelPath() else {
+            throw TokenizerError.invalidWeights(
+                "no default model found; looked in: \(ModelLocator.candidatePaths().joined(separator: ", "))")
+        }
+        return try VTokCodec(contentsOf: path)
+    }
+
     public var config: TokenizerConfig { tokenizer.config }
     public var layout: TokenLayout { TokenLayout(groups: config.groups, bitsPerGroup: config.bitsPerGroup) }
 

@@ -1,3 +1,4 @@
+import Foundation
 import VTokContainer
 import VTokImage
 import VTokNN
@@ -29,6 +30,16 @@ func randomImages(batch: Int, resolution: Int, seed: UInt64) -> Tensor {
 }
 
 final class TokenizerTests: XCTestCase {
+    /// What the API's first example does: a library user gets the shipped model with no path.
+    func testTheDefaultModelLoadsThroughTheLibrary() throws {
+        let codec = try VTokCodec.defaultModel()
+        let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Sources/VTokModel/Resources/default-model.safetensors")
+        let bytes = [UInt8](try Data(contentsOf: shipped))
+        XCTAssertEqual(codec.modelID, ModelID(weightsFile: bytes), "found a model other than the repository's")
+        XCTAssertEqual(codec.config.resolution, 256)
+    }
+
     func testRegistersAreCausal() throws {
         let tokenizer = try Tokenizer(config: tinyConfig())
         let images = randomImages(batch: 2, resolution: 16, seed: 3)
