@@ -43,11 +43,7 @@ public final class VTokCodec {
     /// The model shipped with vtok, found where `ModelLocator` looks (`VTOK_MODEL`, then beside the
     /// executable, where SwiftPM copies the package resource).
     public static func defaultModel() throws -> VTokCodec {
-        guard let path = ModelLocator.defaultModelPath() else {
-            throw TokenizerError.invalidWeights(
-                "no default model found; looked in: \(ModelLocator.candidatePaths().joined(separator: ", "))")
-        }
-        return try VTokCodec(contentsOf: path)
+        try VTokCodec(contentsOf: ModelLocator.requireDefaultModelPath())
     }
 
     public var config: TokenizerConfig { tokenizer.config }

@@ -27,4 +27,20 @@ public enum ModelLocator {
     public static func defaultModelPath(executablePath: String = CommandLine.arguments[0]) -> String? {
         candidatePaths(executablePath: executablePath).first { FileManager.default.fileExists(atPath: $0) }
     }
+
+    /// The first candidate that exists; the error names every place looked in.
+    public static func requireDefaultModelPath() throws(ModelNotFound) -> String {
+        guard let path = defaultModelPath() else { throw ModelNotFound(candidates: candidatePaths()) }
+        return path
+    }
+}
+
+/// No `--model` was given and no default model was found where `ModelLocator` looks.
+public struct ModelNotFound: Error, CustomStringConvertible {
+    public let candidates: [String]
+
+    public var description: String {
+        "no model found: pass --model FILE, or set \(ModelLocator.environmentVariable). Looked in:\n  "
+            + candidates.joined(separator: "\n  ")
+    }
 }

@@ -14,13 +14,11 @@ struct ModelOptions: ParsableArguments {
 
     func resolvedPath() throws -> String {
         if let path { return path }
-        guard let found = ModelLocator.defaultModelPath() else {
-            throw CLIError(status: .modelMismatch, message: """
-                no model found: pass --model FILE, or set \(ModelLocator.environmentVariable). Looked in:
-                  \(ModelLocator.candidatePaths().joined(separator: "\n  "))
-                """)
+        do {
+            return try ModelLocator.requireDefaultModelPath()
+        } catch {
+            throw CLIError(status: .modelMismatch, message: error.description)
         }
-        return found
     }
 
     func load() throws -> VTokCodec {

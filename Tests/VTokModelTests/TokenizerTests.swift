@@ -40,6 +40,16 @@ final class TokenizerTests: XCTestCase {
         XCTAssertEqual(codec.config.resolution, 256)
     }
 
+    /// The CLI and the library report a missing model with the same message: what to do, and where it looked.
+    func testAMissingModelNamesWhereItLooked() {
+        let message = ModelNotFound(candidates: ["/a/default-model.safetensors", "/b/default-model.safetensors"]).description
+        XCTAssertEqual(message, """
+            no model found: pass --model FILE, or set VTOK_MODEL. Looked in:
+              /a/default-model.safetensors
+              /b/default-model.safetensors
+            """)
+    }
+
     func testRegistersAreCausal() throws {
         let tokenizer = try Tokenizer(config: tinyConfig())
         let images = randomImages(batch: 2, resolution: 16, seed: 3)
