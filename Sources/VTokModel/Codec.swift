@@ -104,6 +104,25 @@ public final class VTokCodec {
         return tiles
     }
 
+    // MARK: Files
+
+    /// The bytes of `file` in the format this codec writes (spec/vtok.md). Every caller that turns
+    /// tokens into a `.vtok` file goes through here, so the format has one owner.
+    public func fileBytes(_ file: VTokFile) throws -> [UInt8] {
+        try file.serialized()
+    }
+
+    /// Reads a `.vtok` file of any version this codec understands. A cut file decodes to the tokens
+    /// its bytes determine, with a `.truncated` warning.
+    public func parse(_ bytes: [UInt8]) throws -> (file: VTokFile, warnings: [VTokWarning]) {
+        try VTokFile.parse(bytes)
+    }
+
+    /// `sizes[k]`: the whole-file size in bytes of `file` cut to its first k tokens per tile.
+    public func fileSizes(_ file: VTokFile) throws -> [Int] {
+        file.truncationOffsets()
+    }
+
     // MARK: Decoding
 
     /// The image the file's tokens describe, at the file's width and height. Refuses files written
