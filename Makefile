@@ -6,6 +6,9 @@ export OPENBLAS_CORETYPE ?= $(CORETYPE)
 
 IMAGES ?= ../shared/data/kodak
 VTOK = .build/$(CONFIG)/vtok
+# One set of flags for every build: the tests need -enable-testing, and a CLI built with other flags
+# would compile every module twice (make test) and again for make demo after it.
+SWIFTFLAGS ?= -Xswiftc -enable-testing
 
 .PHONY: deps build test demo report bench clean
 
@@ -13,12 +16,12 @@ deps:
 	@scripts/check-deps.sh
 
 build: deps
-	$(SWIFT) build -c $(CONFIG)
+	$(SWIFT) build -c $(CONFIG) $(SWIFTFLAGS)
 
 # Release mode: the numeric tests (gradient checks, model passes) run 10-100x slower in debug.
 test: deps
-	$(SWIFT) build -c $(CONFIG)
-	$(SWIFT) test -c $(CONFIG) -Xswiftc -enable-testing
+	$(SWIFT) build -c $(CONFIG) $(SWIFTFLAGS) --build-tests
+	$(SWIFT) test -c $(CONFIG) $(SWIFTFLAGS) --skip-build
 
 # Encode and decode the sample images at several token counts with the shipped model.
 demo: build
@@ -26,6 +29,8 @@ demo: build
 
 # Quality against bytes on Kodak (or IMAGES=dir), written to report/ and summarised in README.md.
 report: build
+	@test -d "$(IMAGES)" || { echo "make report: no images at $(IMAGES). The report's images are not in the repository:" \
+	    "put PNG or JPEG files (the 24 Kodak images, kodim01-24.png) in a folder and run make report IMAGES=that/folder" >&2; exit 2; }
 	$(VTOK) report --images $(IMAGES) --out report
 	scripts/update-readme-report.sh report/report.md README.md
 

@@ -71,8 +71,17 @@ public enum SSIM {
     public static let sigma = 1.5
     public static let msSSIMScaleWeights = [0.0448, 0.2856, 0.3001, 0.2363, 0.1333]
 
-    /// An image whose shorter side is below this has no complete 11x11 window: SSIM is undefined there.
+    /// An image whose shorter side is below this has no complete 11x11 window. Such an image gets SSIM
+    /// with the window clipped to it (`windowSize(width:height:)`), and its MS-SSIM is that one-scale SSIM.
     public static let minimumSide = windowSize
+
+    /// The Gaussian window's taps for an image: 11, or for an image under 11 pixels a side the largest
+    /// odd size that fits its shorter side (sigma 1.5 still, renormalised). A 1x1 image gets a 1-tap
+    /// window: SSIM then compares the two pixel values (1 when equal).
+    public static func windowSize(width: Int, height: Int) -> Int {
+        let side = min(windowSize, width, height)
+        return max(1, side % 2 == 0 ? side - 1 : side)
+    }
 
     /// How many MS-SSIM scales fit: scale s has the image halved s times, and every scale needs a full
     /// window, so all five need a shorter side of at least 176 pixels. Smaller images use the scales that
@@ -101,7 +110,11 @@ public enum SSIM {
     /// SSIM of one channel at full resolution and its MS-SSIM, which shares the first scale's statistics.
     static func singleAndMultiScale(_ reference: Plane, _ distorted: Plane) -> (ssim: Double, msSSIM: Double) {
         let scaleCount = msSSIMScaleCount(width: reference.width, height: reference.height)
-        precondition(scaleCount > 0, "SSIM needs images of at least \(minimumSide) pixels on each side")
+        guard scaleCount > 0 else {
+            let taps = windowSize(width: reference.width, height: reference.height)
+            let ssim = windowStatistics(reference, distorted, kernel: gaussianKernel(taps: taps)).ssim
+            return (ssim, ssim)
+        }
         let weights = msSSIMScaleWeights.prefix(scaleCount)
         // The published weights sum to 1.0001; they are used as published when all five scales fit.
         let weightSum = scaleCount == msSSIMScaleWeights.count ? 1 : weights.reduce(0, +)
@@ -130,10 +143,10 @@ public enum SSIM {
     /// The five Gaussian-weighted moments (means of x, y, x², y², xy) are filtered separably and fused:
     /// rows first (`rowFilteredMoments`), then the columns one output row at a time, whose sums feed the
     /// SSIM terms directly instead of being stored as maps.
-    static func windowStatistics(_ x: Plane, _ y: Plane) -> (ssim: Double, contrastStructure: Double) {
+    static func windowStatistics(_ x: Plane, _ y: Plane,
+                                 kernel: [Double] = gaussianKernel) -> (ssim: Double, contrastStructure: Double) {
         let c1 = (0.01 * 255) * (0.01 * 255)
         let c2 = (0.03 * 255) * (0.03 * 255)
-        let kernel = gaussianKernel
         let outputWidth = x.width - kernel.count + 1
         let outputHeight = x.height - kernel.count + 1
         let planeSize = outputWidth * x.height
@@ -210,12 +223,15 @@ public enum SSIM {
 
     /// The 11-tap Gaussian, normalised to sum 1 (as scipy's `gaussian_filter` with truncate 3.5 and
     /// pytorch_msssim build it).
-    static let gaussianKernel: [Double] = {
-        let radius = windowSize / 2
+    static let gaussianKernel: [Double] = gaussianKernel(taps: windowSize)
+
+    /// The Gaussian of `sigma` cut to `taps` (odd) taps, normalised to sum 1.
+    static func gaussianKernel(taps count: Int) -> [Double] {
+        let radius = count / 2
         let taps = (-radius...radius).map { offset in exp(-Double(offset * offset) / (2 * sigma * sigma)) }
         let sum = taps.reduce(0, +)
         return taps.map { $0 / sum }
-    }()
+    }
 }
 
 /// One channel as doubles, row-major.

@@ -126,8 +126,21 @@ public final class VTokCodec {
     // MARK: Decoding
 
     /// The image the file's tokens describe, at the file's width and height. Refuses files written
-    /// by another model.
-    public func decode(_ file: VTokFile) throws -> RGBImage {
+    /// by another model, and (with `ImageError.tooLarge`, before allocating anything) files whose
+    /// image, or for tiled files whose whole tile grid, has more than `limits.maxPixels` pixels: a
+    /// decode then peaks at about 16 bytes per pixel of that limit on top of the model (README).
+    public func decode(_ file: VTokFile, limits: ImageLimits = .default) throws -> RGBImage {
+        // Tiled files decode every tile at full size: the budget is the whole grid of tiles.
+        let grid = file.tiles.tileGrid(width: file.width, height: file.height)
+        let (decodedWidth, decodedHeight) = if case .tiled(let side) = file.tiles {
+            (grid.columns * side, grid.rows * side)
+        } else {
+            (file.width, file.height)
+        }
+        let pixels = decodedWidth.multipliedReportingOverflow(by: decodedHeight)
+        guard !pixels.overflow && pixels.partialValue <= limits.maxPixels else {
+            throw ImageError.tooLarge(width: decodedWidth, height: decodedHeight, maxPixels: limits.maxPixels)
+        }
         try file.modelID.requireMatch(modelID)
         guard file.layout == layout else {
             throw TokenizerError.invalidTokens("the file's tokens are \(file.layout) but the model's are \(layout)")

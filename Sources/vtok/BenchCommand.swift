@@ -28,6 +28,7 @@ struct BenchNN: ParsableCommand {
         let result = NNBenchmark.run()
         print(json ? try jsonText(result) : result.summary)
     }
+
 }
 
 struct BenchCodec: ParsableCommand {
@@ -35,14 +36,14 @@ struct BenchCodec: ParsableCommand {
         commandName: "codec",
         abstract: "Encode and decode speed of vtok at K tokens next to libwebp, on the same 256x256 images.",
         discussion: """
-        Images come from --images (shorter side to 256 with Lanczos, center crop), or from the repository's samples/ folder. Whole-file encode and decode are timed per image, vtok and WebP interleaved in one process.
+        Images come from --images (shorter side to 256 with Lanczos, center crop), or by default are the project's sample scenes (those in samples/, rendered in memory, so it runs from any directory). Whole-file encode and decode are timed per image, vtok and WebP interleaved in one process.
 
         Example:
           vtok bench codec --images ../shared/data/kodak --tokens 64 --json
         """)
 
-    @Option(help: "A directory of PNG/JPEG images (default: samples/).")
-    var images = "samples"
+    @Option(help: "A directory of PNG/JPEG images (default: the sample scenes of samples/, rendered in memory).")
+    var images: String?
 
     @Option(help: "Images to use at most.")
     var limit = 8
@@ -60,17 +61,31 @@ struct BenchCodec: ParsableCommand {
 
     func run() throws {
         let codec = try model.load()
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: images)) ?? [])
-            .filter { ["png", "jpg", "jpeg"].contains(($0 as NSString).pathExtension.lowercased()) }.sorted()
-        guard !names.isEmpty else { throw CLIError.badInput("no PNG or JPEG images in \(images)") }
-        let loaded = try names.prefix(limit).map {
-            try ImageFile.load(path: (images as NSString).appendingPathComponent($0)).tokenizerPreprocessed(size: 256)
-        }
+        let loaded = try benchImages().prefix(limit).map { try $0().tokenizerPreprocessed(size: 256) }
         let count = tokens ?? codec.config.maxTokens
         guard (0...codec.config.maxTokens).contains(count) else {
             throw CLIError.usage("--tokens \(count): the model has \(codec.config.maxTokens)")
         }
         let result = try CodecBenchmark.run(codec: codec, images: loaded, tokens: count, repetitions: repetitions)
         print(json ? try jsonText(result) : result.summary)
+    }
+
+    /// Loaders for the images to time, in a fixed order.
+    private func benchImages() throws -> [() throws -> RGBImage] {
+        guard let images else {
+            // The scenes `vtok samples` writes to samples/, at the same sizes.
+            let sizes: [SyntheticScene: (Int, Int)] = [.testCard: (512, 384), .landscape: (480, 320), .still: (400, 400)]
+            return SyntheticScene.allCases.map { scene in { scene.render(width: sizes[scene]!.0, height: sizes[scene]!.1) } }
+        }
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: images)
+        } catch {
+            throw CLIError.badInput("cannot list --images \(images): "
+                + (FileManager.default.fileExists(atPath: images) ? error.localizedDescription : "no such directory"))
+        }
+        let kept = names.filter { ["png", "jpg", "jpeg"].contains(($0 as NSString).pathExtension.lowercased()) }.sorted()
+        guard !kept.isEmpty else { throw CLIError.badInput("no PNG or JPEG images in \(images)") }
+        return kept.map { name in { try ImageFile.load(path: (images as NSString).appendingPathComponent(name)) } }
     }
 }

@@ -8,6 +8,8 @@ struct Compare: ParsableCommand {
         discussion: """
         PSNR is over all three 8-bit RGB channels; SSIM and MS-SSIM are computed per channel and averaged (Gaussian window 11, sigma 1.5, data range 255). The images must have the same size. Identical images score 100 dB.
 
+        Small images: MS-SSIM's five scales need 176 pixels on the shorter side; smaller images use the scales that fit (weights renormalised), and under 11 pixels, where no 11x11 window fits, SSIM uses the largest odd window that does and MS-SSIM equals that SSIM. A warning says so.
+
         Example:
           vtok decode photo.vtok -o decoded.png && vtok compare photo.png decoded.png
         """)
@@ -25,6 +27,8 @@ struct Compare: ParsableCommand {
         let psnr: Double
         let ssim: Double
         let msSsim: Double
+        let ssimWindow: Int
+        let msSsimScales: Int
     }
 
     func run() throws {
@@ -34,8 +38,17 @@ struct Compare: ParsableCommand {
             throw CLIError.badInput("sizes differ: \(original.width)x\(original.height) and \(other.width)x\(other.height)")
         }
         let scores = QualityScores(reference: original, distorted: other)
+        let window = SSIM.windowSize(width: original.width, height: original.height)
+        let scales = SSIM.msSSIMScaleCount(width: original.width, height: original.height)
+        if window < SSIM.windowSize {
+            warn("\(original.width)x\(original.height) is under \(SSIM.minimumSide) px a side: SSIM uses a \(window)x\(window) window "
+                 + "instead of 11x11, and MS-SSIM is that single-scale SSIM")
+        } else if scales < SSIM.msSSIMScaleWeights.count {
+            warn("\(original.width)x\(original.height): MS-SSIM uses \(scales) of its 5 scales (176 px a side needed for all)")
+        }
         if json {
-            print(try jsonText(Scores(psnr: scores.psnr, ssim: scores.ssim, msSsim: scores.msSSIM)))
+            print(try jsonText(Scores(psnr: scores.psnr, ssim: scores.ssim, msSsim: scores.msSSIM,
+                                      ssimWindow: window, msSsimScales: max(scales, 1))))
         } else {
             print(String(format: "PSNR %.2f dB  SSIM %.4f  MS-SSIM %.4f", scores.psnr, scores.ssim, scores.msSSIM))
         }

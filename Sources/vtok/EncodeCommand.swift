@@ -28,7 +28,8 @@ struct Encode: ParsableCommand {
     @Argument(help: "PNG or JPEG images, or directories of them.")
     var inputs: [String]
 
-    @Option(help: "Tokens per tile to keep.")
+    // .unconditional: "--tokens -5" reaches validate() (and its message) instead of reading as a flag.
+    @Option(parsing: .unconditional, help: "Tokens per tile to keep.")
     var tokens: Int?
 
     @Option(help: "Largest file size in bytes, header included.")
@@ -45,13 +46,21 @@ struct Encode: ParsableCommand {
     @Option(name: [.short, .customLong("output")], help: "Output file (one input) or directory.")
     var output: String
 
-    @Option(help: "Refuse images with more pixels than this (memory bound).")
+    @Option(parsing: .unconditional, help: "Refuse images with more pixels than this (memory bound).")
     var maxPixels = ImageLimits.default.maxPixels
+
+    @Option(parsing: .unconditional, help: "Images encoded at once (default: one per processor).")
+    var jobs: Int?
 
     func validate() throws {
         let choices = [tokens != nil, maxBytes != nil, targetPsnr != nil].filter { $0 }.count
         guard choices <= 1 else { throw ValidationError("give at most one of --tokens, --max-bytes and --target-psnr") }
         if let tokens, tokens < 0 { throw ValidationError("--tokens must be 0 or more") }
+        try validatePixelLimit(maxPixels)
+        try validateJobs(jobs)
+        if let targetPsnr, !(targetPsnr.isFinite && targetPsnr > 0) {
+            throw ValidationError("--target-psnr must be a positive number of dB, got \(targetPsnr)")
+        }
         if let maxBytes, maxBytes < VTokHeader.size {
             throw ValidationError("--max-bytes must be at least \(VTokHeader.size), the size of the header")
         }
@@ -61,8 +70,8 @@ struct Encode: ParsableCommand {
         let jobs = try ImageJobs(inputs: inputs, output: output, outputExtension: "vtok",
                                  inputExtensions: ["png", "jpg", "jpeg"])
         let limits = ImageLimits(maxPixels: maxPixels)
-        try jobs.run(model: model) { codec, input, outputPath in
-            let image = try ImageFile.load(path: input, limits: limits)
+        try jobs.run(model: model, workers: self.jobs) { codec, input, outputPath in
+            let image = try CLIError.withPixelLimit(input: input) { try ImageFile.load(path: input, limits: limits) }
             let full = codec.encode(image, tiled: tiles)
             let kept = try keptTokens(full, image: image, codec: codec, input: input)
             try FileIO.write(try full.truncated(toTokens: kept).serialized(), to: outputPath)
@@ -76,7 +85,18 @@ struct Encode: ParsableCommand {
             }
             return tokens
         }
-        if let maxBytes { return RateControl.tokens(for: file, maxBytes: maxBytes)! }
+        if let maxBytes {
+            let kept = RateControl.tokens(for: file, maxBytes: maxBytes) ?? 0
+            if kept == 0 && file.tokenCount > 0 {
+                // The smallest useful budget: the whole file with one token per tile.
+                let sizes = try codec.fileSizes(file)
+                let tileCount = file.tokens.count
+                throw CLIError.usage("\(input): --max-bytes \(maxBytes) leaves room for 0 tokens"
+                    + (tileCount > 1 ? " in each of its \(tileCount) tiles" : "")
+                    + "; the smallest file with one token\(tileCount > 1 ? " per tile" : "") is \(sizes[1]) bytes")
+            }
+            return kept
+        }
         if let targetPsnr {
             let choice = try RateControl.tokens(for: file, reaching: targetPsnr) { PSNR.rgb(image, try codec.decode($0)) }
             if !choice.reached {

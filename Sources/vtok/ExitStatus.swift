@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VTokImage
 
 /// The exit statuses every vtok verb uses (documented in `vtok --help` and the README).
 enum ExitStatus: Int32 {
@@ -59,5 +60,30 @@ func runMappingExitStatus(_ root: ParsableCommand.Type) -> Never {
         // Anything else a library threw is about the input it was given (ImageError, VTokError).
         writeStderr("vtok: error: \(error)\n")
         Foundation.exit(ExitStatus.badInput.rawValue)
+    }
+}
+
+/// `--max-pixels`, shared by encode and decode: a positive pixel count.
+func validatePixelLimit(_ maxPixels: Int) throws {
+    guard maxPixels > 0 else {
+        throw ValidationError("--max-pixels must be a positive number of pixels, got \(maxPixels)")
+    }
+}
+
+/// `--jobs`: a positive worker count when given.
+func validateJobs(_ jobs: Int?) throws {
+    if let jobs, jobs < 1 { throw ValidationError("--jobs must be 1 or more, got \(jobs)") }
+}
+
+extension CLIError {
+    /// Runs `body`, turning an image over the pixel limit into a message that names `--max-pixels`
+    /// (the library's own message names its Swift API).
+    static func withPixelLimit<T>(input: String, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let ImageError.tooLarge(width, height, maxPixels) {
+            throw CLIError.badInput("\(input): \(width)x\(height) = \(width * height) pixels, over the --max-pixels "
+                                    + "limit of \(maxPixels); pass --max-pixels \(width * height) or more to accept it")
+        }
     }
 }

@@ -19,7 +19,19 @@ enum FileIO {
         do {
             try Data(bytes).write(to: url, options: .atomic)
         } catch {
-            throw CLIError.outputFailed("cannot write \(path): \(error.localizedDescription)")
+            throw CLIError.outputFailed("cannot write \(path): \(reason(writing: path, error))")
         }
+    }
+
+    /// Why `path` could not be written, naming the missing or unwritable directory when that is the cause.
+    static func reason(writing path: String, _ error: Error) -> String {
+        let directory = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+        var isDirectory: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
+            return "the directory \(directory) does not exist"
+        }
+        if !isDirectory.boolValue { return "\(directory) is not a directory" }
+        if !FileManager.default.isWritableFile(atPath: directory) { return "the directory \(directory) is not writable" }
+        return error.localizedDescription
     }
 }

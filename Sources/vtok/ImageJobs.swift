@@ -3,8 +3,8 @@ import Foundation
 import VTokEval
 import VTokModel
 
-/// The input → output pairs of a batch verb (encode, decode), run on the two cores with a
-/// progress bar. One input may write to a file path; several inputs or a directory write into an
+/// The input → output pairs of a batch verb (encode, decode), run on parallel workers (one per
+/// processor unless `--jobs` says otherwise) with a progress bar. One input may write to a file path; several inputs or a directory write into an
 /// output directory, one file per input named after it.
 struct ImageJobs {
     let pairs: [(input: String, output: String)]
@@ -31,9 +31,15 @@ struct ImageJobs {
             throw CLIError.badInput("no input files (looked for .\(inputExtensions.sorted().joined(separator: ", .")))")
         }
         var isDirectory: ObjCBool = false
-        let outputIsDirectory = files.count > 1 || sawDirectory
-            || (fileManager.fileExists(atPath: output, isDirectory: &isDirectory) && isDirectory.boolValue)
+        let outputIsExistingDirectory = fileManager.fileExists(atPath: output, isDirectory: &isDirectory) && isDirectory.boolValue
+        let outputIsDirectory = files.count > 1 || sawDirectory || outputIsExistingDirectory
         if outputIsDirectory {
+            // "-o single.vtok" with several inputs is a slip, not a request for a directory of that name.
+            let fileExtensions: Set = [outputExtension, "vtok", "png", "jpg", "jpeg"]
+            if fileExtensions.contains((output as NSString).pathExtension.lowercased()) && !outputIsExistingDirectory {
+                throw CLIError.usage("\(files.count) inputs\(sawDirectory ? " (from a directory)" : "") cannot go to one file \(output); "
+                                     + "name an output directory instead (one .\(outputExtension) per input is written into it)")
+            }
             do {
                 try fileManager.createDirectory(atPath: output, withIntermediateDirectories: true)
             } catch {
@@ -52,12 +58,13 @@ struct ImageJobs {
     /// Runs `work` for every pair. Each worker has its own codec (they hold scratch buffers). With
     /// one pair the error goes straight to the caller; with several, every failure is reported and
     /// the others still run, and the verb fails at the end with the worst status.
-    func run(model: ModelOptions, _ work: @escaping (VTokCodec, String, String) throws -> Void) throws {
+    func run(model: ModelOptions, workers requested: Int? = nil,
+             _ work: @escaping (VTokCodec, String, String) throws -> Void) throws {
         if pairs.count == 1 {
             try work(try model.load(), pairs[0].input, pairs[0].output)
             return
         }
-        let workers = min(2, pairs.count)
+        let workers = min(requested ?? Self.defaultWorkers, pairs.count)
         let codecs = try (0..<workers).map { _ in try model.load() }
         let state = JobState(progress: ProgressBar(total: pairs.count))
         let pairs = pairs
@@ -80,6 +87,11 @@ struct ImageJobs {
             throw CLIError(status: ExitStatus(rawValue: worst)!, message: "\(state.failures.count) of \(pairs.count) files failed")
         }
     }
+}
+
+extension ImageJobs {
+    /// One worker per processor this process may use (each holds its own copy of the model).
+    static var defaultWorkers: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
 }
 
 private struct WorkerResources: @unchecked Sendable {

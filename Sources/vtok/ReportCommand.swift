@@ -67,6 +67,12 @@ struct Report: ParsableCommand {
     }
 
     func run() throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: images, isDirectory: &isDirectory) else {
+            throw CLIError.badInput("--images \(images): no such directory (the report's images are not in the repository: "
+                                    + "point --images, or make's IMAGES=, at a folder of PNG or JPEG files, e.g. the Kodak set)")
+        }
+        guard isDirectory.boolValue else { throw CLIError.badInput("--images \(images) is a file, not a directory") }
         let inputs: [ReportImage]
         do {
             inputs = try ReportImage.directory(images)
