@@ -52,7 +52,8 @@ public enum JPEGChroma: Sendable {
 
 /// JPEG through libjpeg-turbo.
 public enum JPEGCodec {
-    /// Decodes a baseline or progressive JPEG with 1 (gray) or 3 (YCbCr/RGB) components to 8-bit RGB.
+    /// Decodes a baseline or progressive JPEG with 1 (gray) or 3 (YCbCr/RGB) components to 8-bit RGB,
+    /// turned by its EXIF Orientation tag (`ExifOrientation`) as viewers show it.
     /// CMYK and YCCK JPEGs throw `ImageError.unsupported`; a file that ends early throws
     /// `ImageError.truncated` instead of decoding with a gray-filled bottom.
     public static func decode(_ data: [UInt8], limits: ImageLimits = .default) throws -> RGBImage {
@@ -60,7 +61,9 @@ public enum JPEGCodec {
     }
 
     static func decode(bytes: UnsafeRawBufferPointer, limits: ImageLimits) throws -> RGBImage {
-        try decodeThroughShim(.jpeg, bytes, limits: limits, decoder: vtok_jpeg_decode)
+        let stored = try decodeThroughShim(.jpeg, bytes, limits: limits, decoder: vtok_jpeg_decode)
+        // Turned the way viewers show it (EXIF Orientation); the pixel count, and so the limit, is unchanged.
+        return stored.oriented(exif: ExifOrientation.read(jpeg: bytes.assumingMemoryBound(to: UInt8.self)) ?? 1)
     }
 
     /// Encodes with libjpeg's standard quantisation tables scaled by `quality` (1...100) and the
