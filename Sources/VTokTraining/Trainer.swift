@@ -374,7 +374,7 @@ public final class Trainer {
     // MARK: Checkpoints
 
     /// Writes checkpoint.safetensors (exact state) and model.safetensors (EMA weights, F16), each
-    /// atomically.
+    /// atomically and durably (write to a temporary file, fsync, rename).
     public func writeCheckpoint() throws(TrainingError) {
         try writeCheckpoint(clock: RunClock(elapsed: state.elapsedSeconds, cpu: state.cpuSeconds))
     }
@@ -391,8 +391,9 @@ public final class Trainer {
         file.metadata[CheckpointKey.trainingConfig] = config.jsonString(pretty: false)
         file.metadata[CheckpointKey.state] = Self.json(state)
         do {
-            try file.write(to: output.checkpoint, as: .float32)
-            try modelWeights().write(to: output.model, as: .float16)
+            // Write, fsync, rename (AtomicFile): a kill at any moment leaves a checkpoint that loads.
+            try AtomicFile.write(try file.serialized(as: .float32), to: output.checkpoint)
+            try AtomicFile.write(try modelWeights().serialized(as: .float16), to: output.model)
         } catch {
             throw .output("cannot write the checkpoint: \(error)")
         }

@@ -1,0 +1,46 @@
+import Foundation
+
+/// Crash-safe replacement of a file: the bytes go to `<path>.partial`, are flushed to the disk
+/// (fsync), and only then renamed over `path`, and the directory is synced so the rename itself
+/// survives a power cut. A process killed at any moment leaves either the old file or the new one
+/// at `path`, never a mixture; a stale `.partial` is simply overwritten by the next write.
+enum AtomicFile {
+    static func write(_ bytes: [UInt8], to path: String) throws {
+        let temporary = path + ".partial"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw failure("cannot create \(temporary)") }
+        var written = 0
+        let ok: Bool = bytes.withUnsafeBytes { buffer in
+            while written < buffer.count {
+                let count = Foundation.write(descriptor, buffer.baseAddress! + written, buffer.count - written)
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    return false
+                }
+                written += count
+            }
+            return fsync(descriptor) == 0
+        }
+        let error = errno
+        guard close(descriptor) == 0, ok else {
+            unlink(temporary)
+            throw failure("cannot write \(temporary)", errno: error)
+        }
+        guard rename(temporary, path) == 0 else {
+            let error = errno
+            unlink(temporary)
+            throw failure("cannot rename \(temporary) to \(path)", errno: error)
+        }
+        let parent = (path as NSString).deletingLastPathComponent
+        let directory = open(parent.isEmpty ? "." : parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if directory >= 0 {
+            _ = fsync(directory)
+            close(directory)
+        }
+    }
+
+    private static func failure(_ message: String, errno code: Int32 = errno) -> Error {
+        NSError(domain: "vtok.AtomicFile", code: Int(code),
+                userInfo: [NSLocalizedDescriptionKey: "\(message): \(String(cString: strerror(code)))"])
+    }
+}
