@@ -27,6 +27,18 @@ public enum VTokError: Error, Equatable, Sendable, CustomStringConvertible {
     case byteBudgetBelowHeader(maxBytes: Int)
     /// The file was written by another model than the one decoding it.
     case modelMismatch(file: ModelID, model: ModelID)
+    /// A version 2 file's 4-bit header check, seeded with the model id, fails: the header was
+    /// damaged, or another model wrote the file.
+    case headerCheckMismatch(model: ModelID)
+    /// A version 2 file was read without a model: its check is seeded with the model id.
+    case modelRequired
+    /// A coded payload was read or written without the model's prior.
+    case priorRequired
+    /// A prior's frequencies are not a valid coding table.
+    case invalidPrior(String)
+    /// A complete version 2 file fails its check: its bytes were altered, or another model with the
+    /// same 4-bit tag wrote it.
+    case corruptFile
 
     public var description: String {
         switch self {
@@ -56,6 +68,16 @@ public enum VTokError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(maxBytes) bytes cannot hold even the \(VTokHeader.size)-byte header"
         case .modelMismatch(let file, let model):
             return "the file was encoded by model \(file) but the loaded model is \(model); decode it with model \(file)"
+        case .headerCheckMismatch(let model):
+            return "the header check fails for model \(model): the file was written by another model, or its header is damaged"
+        case .modelRequired:
+            return "a version 2 file can be read only with the model that wrote it (its checksum is seeded with the model id)"
+        case .priorRequired:
+            return "the payload is coded under the model's prior, and this model has none"
+        case .invalidPrior(let reason):
+            return "invalid prior: \(reason)"
+        case .corruptFile:
+            return "corrupt file (checksum mismatch): its bytes were altered, or another model wrote it"
         }
     }
 }
@@ -64,11 +86,15 @@ public enum VTokError: Error, Equatable, Sendable, CustomStringConvertible {
 public enum VTokWarning: Equatable, Sendable, CustomStringConvertible {
     /// The file ends inside its payload (a partial download, `head -c`): the longest complete token
     /// prefix, `decodedTokens` per tile, was decoded; the payload checksum could not be verified.
-    case truncated(declaredTokens: Int, decodedTokens: Int, payloadBytes: Int, declaredPayloadBytes: Int)
+    /// `declaredPayloadBytes` is nil for a coded payload, whose complete size only its tokens tell.
+    case truncated(declaredTokens: Int, decodedTokens: Int, payloadBytes: Int, declaredPayloadBytes: Int?)
 
     public var description: String {
         switch self {
         case .truncated(let declared, let decoded, let present, let expected):
+            guard let expected else {
+                return "file truncated or damaged (coded payload of \(present) bytes): decoded the \(decoded) of \(declared) tokens per tile that its bytes determine; checksum not verified"
+            }
             return "file truncated (payload \(present) of \(expected) bytes): decoded the first \(decoded) of \(declared) tokens per tile; payload checksum not verified"
         }
     }

@@ -59,9 +59,17 @@ public enum TileLayout: Equatable, Hashable, Sendable {
     }
 }
 
-/// How the payload codes the token ids. Reserved so that an entropy-coded payload can be added later
-/// without a new version; a reader refuses codings it does not know.
-public enum PayloadCoding: UInt8, Sendable {
-    /// Token ids bit-packed, `bitsPerToken` bits each, MSB first.
+/// How the payload codes the token ids; a reader refuses codings it does not know.
+public enum PayloadCoding: UInt8, Sendable, CustomStringConvertible {
+    /// Token ids bit-packed, `bitsPerToken` bits each, MSB first (versions 1 and 2).
     case raw = 0
+    /// Each token's groups range-coded under the model's prior (version 2 only).
+    case arithmetic = 1
+
+    public var description: String {
+        switch self {
+        case .raw: return "raw"
+        case .arithmetic: return "arithmetic"
+        }
+    }
 }

@@ -50,8 +50,15 @@ public struct VTokFile: Equatable, Sendable {
     public func serialized() throws(VTokError) -> [UInt8] {
         let header = self.header
         try header.validate()
-        guard tokens.count == header.tileCount else {
-            throw .invalidTokens("\(tokens.count) tiles of tokens for a grid of \(header.tileCount) tiles")
+        let payload = try rawPayload()
+        return header.encoded(payloadCRC: crc32(of: payload[...])) + payload
+    }
+
+    /// Throws unless every tile holds the same number of tokens and every id fits the layout.
+    func checkTokens() throws(VTokError) {
+        let tileCount = tiles.tileCount(width: width, height: height)
+        guard tokens.count == tileCount else {
+            throw .invalidTokens("\(tokens.count) tiles of tokens for a grid of \(tileCount) tiles")
         }
         guard tokens.allSatisfy({ $0.count == tokenCount }) else {
             throw .invalidTokens("the tiles hold different numbers of tokens")
@@ -60,12 +67,17 @@ public struct VTokFile: Equatable, Sendable {
         if let tooLarge = tokens.lazy.joined().first(where: { UInt64($0) >> UInt64(bits) != 0 }) {
             throw .invalidTokens("token id \(tooLarge) does not fit in \(bits) bits")
         }
-        var writer = BitWriter(reservingBytes: header.payloadSize(forTokens: tokenCount))
+    }
+
+    /// The ids bit-packed prefix-major, the last byte completed with zero bits (spec §5).
+    func rawPayload() throws(VTokError) -> [UInt8] {
+        try checkTokens()
+        let bits = layout.bitsPerToken
+        var writer = BitWriter(reservingBytes: (tokenCount * tokens.count * bits + 7) / 8)
         for index in 0..<tokenCount {
             for tile in tokens { writer.write(tile[index], bitCount: bits) }
         }
-        let payload = writer.finished()
-        return header.encoded(payloadCRC: crc32(of: payload[...])) + payload
+        return writer.finished()
     }
 
     /// Reads a file. A file cut anywhere after its header decodes to its longest complete token prefix

@@ -72,16 +72,16 @@ public struct VTokHeader: Equatable, Sendable {
 
     /// Throws `.invalidField` for the first field outside its range (spec §4).
     func validate() throws(VTokError) {
-        try check("width", width, in: 1...VTokHeader.maxDimension)
-        try check("height", height, in: 1...VTokHeader.maxDimension)
+        try checkField("width", width, in: 1...VTokHeader.maxDimension)
+        try checkField("height", height, in: 1...VTokHeader.maxDimension)
         if case .tiled(let side) = tiles {
-            try check("tile side", side, in: 1...VTokHeader.maxDimension)
-            try check("tile count", tileCount, in: 1...VTokHeader.maxTiles)
+            try checkField("tile side", side, in: 1...VTokHeader.maxDimension)
+            try checkField("tile count", tileCount, in: 1...VTokHeader.maxTiles)
         }
-        try check("tokens per tile", tokensPerTile, in: 0...VTokHeader.maxTokensPerTile)
-        try check("groups", layout.groups, in: 1...TokenLayout.maxBitsPerToken)
-        try check("bits per group", layout.bitsPerGroup, in: 1...TokenLayout.maxBitsPerToken)
-        try check("bits per token", layout.bitsPerToken, in: 1...TokenLayout.maxBitsPerToken)
+        try checkField("tokens per tile", tokensPerTile, in: 0...VTokHeader.maxTokensPerTile)
+        try checkField("groups", layout.groups, in: 1...TokenLayout.maxBitsPerToken)
+        try checkField("bits per group", layout.bitsPerGroup, in: 1...TokenLayout.maxBitsPerToken)
+        try checkField("bits per token", layout.bitsPerToken, in: 1...TokenLayout.maxBitsPerToken)
     }
 
     /// The header bytes, given the CRC-32 of the payload that follows them.
@@ -118,8 +118,9 @@ public struct VTokHeader: Equatable, Sendable {
         guard storedHeaderCRC == computedHeaderCRC else {
             throw .headerChecksumMismatch(stored: storedHeaderCRC, computed: computedHeaderCRC)
         }
-        guard let coding = PayloadCoding(rawValue: bytes[14]) else { throw .unsupportedPayloadCoding(bytes[14]) }
-        try check("flags", Int(bytes[15]), in: 0...0)
+        // Version 1 defines the raw coding only; coded payloads came with version 2's header.
+        guard let coding = PayloadCoding(rawValue: bytes[14]), coding == .raw else { throw .unsupportedPayloadCoding(bytes[14]) }
+        try checkField("flags", Int(bytes[15]), in: 0...0)
 
         let side = readLittleEndian(bytes, at: 8, byteCount: 2)
         let header = VTokHeader(
@@ -149,7 +150,7 @@ func crc32(of bytes: ArraySlice<UInt8>) -> UInt32 {
     }
 }
 
-private func check(_ name: String, _ value: Int, in allowed: ClosedRange<Int>) throws(VTokError) {
+func checkField(_ name: String, _ value: Int, in allowed: ClosedRange<Int>) throws(VTokError) {
     guard allowed.contains(value) else {
         let range = allowed.lowerBound == allowed.upperBound ? "\(allowed.lowerBound)" : "\(allowed.lowerBound)...\(allowed.upperBound)"
         throw .invalidField(name: name, value: value, allowed: range)

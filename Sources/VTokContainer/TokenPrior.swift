@@ -1,0 +1,138 @@
+import Foundation
+
+/// The probabilities a coded payload (spec/vtok.md §6) spends its bits by: for every token position
+/// and group, a distribution over the group's 2^b values, as integer cumulative frequencies out of
+/// `RangeCoder.total`. The model file carries its prior, so the writer and the reader code with the
+/// same integers and no float ever decides a byte.
+///
+/// A prior may condition on what came before in the same tile: the earlier tokens and this token's
+/// earlier groups. The static prior ignores them; a contextual one (a small causal model over the
+/// tokens) implements the same method.
+public protocol TokenPrior: Sendable {
+    /// The token layout the prior is for.
+    var layout: TokenLayout { get }
+    /// Token positions 0..<positions have distributions: a tile may hold at most this many tokens.
+    var positions: Int { get }
+    /// Cumulative frequencies (2^b + 1 entries, 0 first, `RangeCoder.total` last, strictly increasing)
+    /// for group `group` of the token at `position`, given the tile's `earlierTokens` (positions
+    /// 0..<position) and this token's `earlierGroups` (groups 0..<group).
+    func cumulativeFrequencies(position: Int, group: Int, earlierTokens: ArraySlice<UInt32>,
+                               earlierGroups: ArraySlice<Int>) -> ArraySlice<UInt32>
+}
+
+/// A distribution per token position and group, independent of the context.
+public struct StaticTokenPrior: TokenPrior, Equatable {
+    public let layout: TokenLayout
+    public let positions: Int
+    /// `frequencies[(position * groups + group) * 2^b + value]`, each ≥ 1, each distribution summing
+    /// to `RangeCoder.total`.
+    public let frequencies: [UInt32]
+    private let cumulative: [UInt32]
+
+    private var symbols: Int { 1 << layout.bitsPerGroup }
+
+    /// Checks that every distribution is a valid coding table.
+    public init(layout: TokenLayout, positions: Int, frequencies: [UInt32]) throws(VTokError) {
+        let symbols = 1 << layout.bitsPerGroup
+        guard layout.bitsPerGroup <= 16, positions >= 0, frequencies.count == positions * layout.groups * symbols else {
+            throw .invalidPrior("\(frequencies.count) frequencies for \(positions) positions of layout \(layout) (at most 16 bits a group)")
+        }
+        var cumulative: [UInt32] = []
+        cumulative.reserveCapacity(positions * layout.groups * (symbols + 1))
+        for table in 0..<positions * layout.groups {
+            let slice = frequencies[table * symbols..<(table + 1) * symbols]
+            guard slice.allSatisfy({ $0 >= 1 }), slice.reduce(0, { $0 + UInt64($1) }) == UInt64(RangeCoder.total) else {
+                throw .invalidPrior("distribution \(table) does not sum to \(RangeCoder.total) with every frequency at least 1")
+            }
+            var sum: UInt32 = 0
+            cumulative.append(0)
+            for frequency in slice {
+                sum += frequency
+                cumulative.append(sum)
+            }
+        }
+        self.layout = layout
+        self.positions = positions
+        self.frequencies = frequencies
+        self.cumulative = cumulative
+    }
+
+    /// The prior that gives every value of every group the same probability: a coded payload then
+    /// costs what a raw one does, give or take the coder's last byte.
+    public static func uniform(layout: TokenLayout, positions: Int) -> StaticTokenPrior {
+        let symbols = 1 << layout.bitsPerGroup
+        let frequencies = [UInt32](repeating: RangeCoder.total / UInt32(symbols), count: positions * layout.groups * symbols)
+        return try! StaticTokenPrior(layout: layout, positions: positions, frequencies: frequencies)
+    }
+
+    /// Integer frequencies from `counts` (same indexing as `frequencies`; any non-negative values,
+    /// for example token counts plus a smoothing constant): each distribution is scaled to
+    /// `RangeCoder.total` with every value at least 1, the rounding remainder going to the most
+    /// frequent values. Deterministic for given counts.
+    public static func quantized(layout: TokenLayout, positions: Int, counts: [Double]) throws(VTokError) -> StaticTokenPrior {
+        let symbols = 1 << layout.bitsPerGroup
+        guard counts.count == positions * layout.groups * symbols, counts.allSatisfy({ $0 >= 0 && $0.isFinite }) else {
+            throw .invalidPrior("\(counts.count) counts for \(positions) positions of layout \(layout)")
+        }
+        var frequencies: [UInt32] = []
+        for table in 0..<positions * layout.groups {
+            let slice = Array(counts[table * symbols..<(table + 1) * symbols])
+            let sum = slice.reduce(0, +)
+            let spare = Double(Int(RangeCoder.total) - symbols)
+            var scaled = slice.map { 1 + UInt32((sum > 0 ? $0 / sum : 1 / Double(symbols)) * spare) }
+            var remainder = Int(RangeCoder.total) - scaled.reduce(0) { $0 + Int($1) }
+            let order = slice.indices.sorted { slice[$0] != slice[$1] ? slice[$0] > slice[$1] : $0 < $1 }
+            var index = 0
+            while remainder > 0 {
+                scaled[order[index % symbols]] += 1
+                remainder -= 1
+                index += 1
+            }
+            frequencies += scaled
+        }
+        return try StaticTokenPrior(layout: layout, positions: positions, frequencies: frequencies)
+    }
+
+    public func cumulativeFrequencies(position: Int, group: Int, earlierTokens: ArraySlice<UInt32>,
+                                      earlierGroups: ArraySlice<Int>) -> ArraySlice<UInt32> {
+        let start = (position * layout.groups + group) * (symbols + 1)
+        return cumulative[start..<start + symbols + 1]
+    }
+
+    /// Expected bits of token `position` under the prior itself (its entropy): what a token costs when
+    /// the tokens follow the prior.
+    public func entropyBits(position: Int) -> Double {
+        var bits = 0.0
+        for group in 0..<layout.groups {
+            let start = (position * layout.groups + group) * symbols
+            for frequency in frequencies[start..<start + symbols] {
+                let p = Double(frequency) / Double(RangeCoder.total)
+                bits -= p * log2(p)
+            }
+        }
+        return bits
+    }
+
+    /// The text form a model file stores: `static1 G b positions` and then every frequency, in
+    /// decimal, separated by spaces.
+    public var serialized: String {
+        "static1 \(layout.groups) \(layout.bitsPerGroup) \(positions) " + frequencies.map(String.init).joined(separator: " ")
+    }
+
+    /// Parses `serialized`; throws `.invalidPrior` for anything else.
+    public init(serialized text: String) throws(VTokError) {
+        let fields = text.split(separator: " ")
+        guard fields.count >= 4, fields[0] == "static1",
+              let groups = Int(fields[1]), let bits = Int(fields[2]), let positions = Int(fields[3]),
+              (1...8).contains(groups), (1...16).contains(bits), (0...65535).contains(positions) else {
+            throw .invalidPrior("not a static prior (expected \"static1 G b positions frequencies...\")")
+        }
+        var frequencies: [UInt32] = []
+        frequencies.reserveCapacity(fields.count - 4)
+        for field in fields.dropFirst(4) {
+            guard let value = UInt32(field) else { throw .invalidPrior("frequency \"\(field)\" is not an integer") }
+            frequencies.append(value)
+        }
+        try self.init(layout: TokenLayout(groups: groups, bitsPerGroup: bits), positions: positions, frequencies: frequencies)
+    }
+}
