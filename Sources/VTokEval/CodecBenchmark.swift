@@ -55,10 +55,10 @@ public enum CodecBenchmark {
         for _ in 0..<repetitions {
             for image in images {
                 var start = Date()
-                let file = try codec.encode(image).truncated(toTokens: tokens).serialized()
+                let file = try codec.fileBytes(codec.encode(image).truncated(toTokens: tokens))
                 timings[0] += Date().timeIntervalSince(start)
                 start = Date()
-                _ = try codec.decode(try VTokFile.parse(file).file)
+                _ = try codec.decode(try codec.parse(file).file)
                 timings[1] += Date().timeIntervalSince(start)
                 start = Date()
                 let webpFile = try webp.encode(image, quality: webpQuality)

@@ -27,15 +27,16 @@ public struct TokenizerCodec: RateDistortionCodec, @unchecked Sendable {
         let config = codec.config
         return "vtok model \(codec.modelID) (\(config.maxTokens) tokens of \(config.bitsPerToken) bits, "
             + (tiled ? "\(config.resolution)-px tiles" : "whole image fitted to \(config.resolution)x\(config.resolution)")
-            + "), encoded once and truncated to each token count"
+            + "), encoded once and truncated to each token count, \(codec.defaultFormat) files"
     }
 
     public func operatingPoints(for image: RGBImage) throws -> [OperatingPoint] {
         let (full, encodeSeconds) = timed { codec.encode(image, tiled: tiled) }
-        let fillingBudgets = byteBudgets.compactMap { RateControl.tokens(for: full, maxBytes: $0) }
+        let sizes = try codec.fileSizes(full)
+        let fillingBudgets = byteBudgets.compactMap { RateControl.tokens(fileSizes: sizes, maxBytes: $0) }
         return try Set(tokenCounts + fillingBudgets).sorted().map { count in
-            let bytes = try full.truncated(toTokens: count).serialized()
-            let (decoded, decodeSeconds) = try timed { try codec.decode(try VTokFile.parse(bytes).file) }
+            let bytes = try codec.fileBytes(full.truncated(toTokens: count))
+            let (decoded, decodeSeconds) = try timed { try codec.decode(try codec.parse(bytes).file) }
             return OperatingPoint(setting: "\(count) tokens", bytes: bytes.count, decoded: decoded,
                                   encodeSeconds: encodeSeconds, decodeSeconds: decodeSeconds)
         }

@@ -25,12 +25,27 @@ public final class VTokCodec {
     public let modelID: ModelID
     /// The weights file's metadata: the config and the training record (`vtok.training.*`).
     public let metadata: [String: String]
+    /// The distribution a coded payload codes the tokens under (`vtok prior` estimates it and stores
+    /// it in the weights file, where the model id covers it); nil for a model without one, whose
+    /// files are written with a raw payload.
+    public let prior: StaticTokenPrior?
+    /// The metadata key of the prior's text form (`StaticTokenPrior.serialized`).
+    public static let priorMetadataKey = "vtok.prior"
 
     public init(weightsFileBytes bytes: [UInt8]) throws {
         let weights = try WeightsFile(bytes: bytes)
-        tokenizer = try Tokenizer(weights: weights)
+        let tokenizer = try Tokenizer(weights: weights)
+        self.tokenizer = tokenizer
         modelID = ModelID(weightsFile: bytes)
         metadata = weights.metadata
+        prior = try weights.metadata[Self.priorMetadataKey].map { text throws in
+            let prior = try StaticTokenPrior(serialized: text)
+            let layout = TokenLayout(groups: tokenizer.config.groups, bitsPerGroup: tokenizer.config.bitsPerGroup)
+            guard prior.layout == layout, prior.positions >= tokenizer.config.maxTokens else {
+                throw TokenizerError.invalidWeights("the prior is for \(prior.positions) tokens of \(prior.layout), the model's are \(tokenizer.config.maxTokens) of \(layout)")
+            }
+            return prior
+        }
     }
 
     public convenience init(contentsOf path: String) throws {
@@ -106,21 +121,34 @@ public final class VTokCodec {
 
     // MARK: Files
 
-    /// The bytes of `file` in the format this codec writes (spec/vtok.md). Every caller that turns
-    /// tokens into a `.vtok` file goes through here, so the format has one owner.
-    public func fileBytes(_ file: VTokFile) throws -> [UInt8] {
-        try file.serialized()
+    /// What the container needs of this model to write and read version 2 files.
+    public var modelCoding: ModelCoding { ModelCoding(id: modelID, prior: prior) }
+
+    /// The format this codec writes unless told otherwise: version 2, the payload coded under the
+    /// prior when the model has one.
+    public var defaultFormat: FileFormat { .version2(prior == nil ? .raw : .arithmetic) }
+
+    /// The bytes of `file` in `format` (spec/vtok.md). Every caller that turns tokens into a `.vtok`
+    /// file goes through here, so the format has one owner.
+    public func fileBytes(_ file: VTokFile, format: FileFormat? = nil) throws -> [UInt8] {
+        try file.serialized(format: format ?? defaultFormat, model: modelCoding)
     }
 
-    /// Reads a `.vtok` file of any version this codec understands. A cut file decodes to the tokens
-    /// its bytes determine, with a `.truncated` warning.
+    /// Reads a `.vtok` file of any version. A cut file decodes to the tokens its bytes determine,
+    /// with a `.truncated` warning.
+    public func read(_ bytes: [UInt8]) throws -> VTokReading {
+        try VTokFile.read(bytes, model: modelCoding)
+    }
+
+    /// `read`, for callers that need only the tokens and the warnings.
     public func parse(_ bytes: [UInt8]) throws -> (file: VTokFile, warnings: [VTokWarning]) {
-        try VTokFile.parse(bytes)
+        let reading = try read(bytes)
+        return (reading.file, reading.warnings)
     }
 
     /// `sizes[k]`: the whole-file size in bytes of `file` cut to its first k tokens per tile.
-    public func fileSizes(_ file: VTokFile) throws -> [Int] {
-        file.truncationOffsets()
+    public func fileSizes(_ file: VTokFile, format: FileFormat? = nil) throws -> [Int] {
+        try file.fileSizes(format: format ?? defaultFormat, model: modelCoding)
     }
 
     // MARK: Decoding
@@ -190,5 +218,33 @@ public final class VTokCodec {
             }
         }
         return RGBImage(width: width, height: height, pixels: pixels)
+    }
+
+    // MARK: Batches of whole images
+
+    /// All K tokens of each whole image (stretched to the native square, as `encode(_:)` without
+    /// tiles does), `batchSize` images per network pass: the fast path for tokenizing datasets.
+    public func tokens(images: [RGBImage], batchSize: Int? = nil) -> [[UInt32]] {
+        let size = max(1, batchSize ?? Self.batchLimit)
+        var tokens: [[UInt32]] = []
+        for start in stride(from: 0, to: images.count, by: size) {
+            tokens += tokenizer.tokens(images: workingBatch(Array(images[start..<min(start + size, images.count)])))
+        }
+        return tokens
+    }
+
+    /// Whole images decoded from token prefixes (each its own length) several per network pass, each
+    /// stretched to width×height as `decode` does a file without tiles.
+    public func images(tokens: [[UInt32]], width: Int, height: Int) throws -> [RGBImage] {
+        let limit = UInt64(1) << UInt64(layout.bitsPerToken)
+        for ids in tokens {
+            guard ids.count <= config.maxTokens else {
+                throw TokenizerError.invalidTokens("\(ids.count) tokens; the model has \(config.maxTokens)")
+            }
+            if let bad = ids.first(where: { UInt64($0) >= limit }) {
+                throw TokenizerError.invalidTokens("token id \(bad) is not below 2^\(layout.bitsPerToken)")
+            }
+        }
+        return decodeSquares(tokens).map { $0.resized(width: width, height: height, filter: .lanczos3) }
     }
 }

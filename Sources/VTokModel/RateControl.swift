@@ -4,10 +4,10 @@ import VTokContainer
 /// encoder knows all K tokens, so it can decode candidate prefixes and keep the shortest that is
 /// good enough (One-D-Piece's quality control).
 public enum RateControl {
-    /// The most tokens per tile whose whole file fits in `maxBytes`, or nil when not even the
-    /// header fits.
-    public static func tokens(for file: VTokFile, maxBytes: Int) -> Int? {
-        file.truncationOffsets().lastIndex { $0 <= maxBytes }
+    /// The most tokens per tile whose whole file fits in `maxBytes`, given `fileSizes[k]`, the size
+    /// of the k-token file (`VTokCodec.fileSizes`); nil when not even the header fits.
+    public static func tokens(fileSizes: [Int], maxBytes: Int) -> Int? {
+        fileSizes.lastIndex { $0 <= maxBytes }
     }
 
     /// The fewest tokens per tile whose decoded quality reaches `target`, found by bisection over

@@ -47,7 +47,12 @@ struct Decode: ParsableCommand {
         let limits = ImageLimits(maxPixels: maxPixels)
         try jobs.run(model: model, workers: self.jobs) { codec, input, outputPath in
             let format = try OutputImageFormat(path: outputPath)
-            let (parsed, warnings) = try VTokFile.parse(try FileIO.read(input))
+            let (parsed, warnings): (VTokFile, [VTokWarning])
+            do {
+                (parsed, warnings) = try codec.parse(try FileIO.read(input))
+            } catch let error as VTokError {
+                throw ContainerReading.cliError(error, path: input)
+            }
             for warning in warnings { warn("\(input): \(warning)") }
             var file = parsed
             if let tokens {

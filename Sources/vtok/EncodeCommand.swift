@@ -38,6 +38,9 @@ struct Encode: ParsableCommand {
     @Option(help: "Quality to reach, in dB of PSNR on 8-bit RGB.")
     var targetPsnr: Double?
 
+    @Option(help: ArgumentHelp("How the payload stores the token ids: arithmetic (coded under the model's prior, the default when the model has one: fewer bytes) or raw (fixed-width ids, readable without the prior).", valueName: "coding"))
+    var payload: PayloadChoice?
+
     @Flag(help: "Cut images into native-resolution tiles, each with its own tokens.")
     var tiles = false
 
@@ -61,8 +64,8 @@ struct Encode: ParsableCommand {
         if let targetPsnr, !(targetPsnr.isFinite && targetPsnr > 0) {
             throw ValidationError("--target-psnr must be a positive number of dB, got \(targetPsnr)")
         }
-        if let maxBytes, maxBytes < VTokHeader.size {
-            throw ValidationError("--max-bytes must be at least \(VTokHeader.size), the size of the header")
+        if let maxBytes, maxBytes < FileFormat.smallestHeaderSize {
+            throw ValidationError("--max-bytes must be at least \(FileFormat.smallestHeaderSize), the size of the smallest header")
         }
     }
 
@@ -74,7 +77,20 @@ struct Encode: ParsableCommand {
             let image = try CLIError.withPixelLimit(input: input) { try ImageFile.load(path: input, limits: limits) }
             let full = codec.encode(image, tiled: tiles)
             let kept = try keptTokens(full, image: image, codec: codec, input: input)
-            try FileIO.write(try full.truncated(toTokens: kept).serialized(), to: outputPath)
+            try FileIO.write(try codec.fileBytes(full.truncated(toTokens: kept), format: format(codec)), to: outputPath)
+        }
+    }
+
+    /// Version 2; the payload coded under the model's prior unless `--payload raw`.
+    private func format(_ codec: VTokCodec) throws -> FileFormat {
+        switch payload {
+        case .arithmetic:
+            guard codec.prior != nil else {
+                throw CLIError(status: .modelMismatch, message: "--payload arithmetic: model \(codec.modelID) has no prior (vtok prior adds one)")
+            }
+            return .version2(.arithmetic)
+        case .raw: return .version2(.raw)
+        case nil: return codec.defaultFormat
         }
     }
 
@@ -86,10 +102,10 @@ struct Encode: ParsableCommand {
             return tokens
         }
         if let maxBytes {
-            let kept = RateControl.tokens(for: file, maxBytes: maxBytes) ?? 0
+            let sizes = try codec.fileSizes(file, format: format(codec))
+            let kept = RateControl.tokens(fileSizes: sizes, maxBytes: maxBytes) ?? 0
             if kept == 0 && file.tokenCount > 0 {
                 // The smallest useful budget: the whole file with one token per tile.
-                let sizes = try codec.fileSizes(file)
                 let tileCount = file.tokens.count
                 throw CLIError.usage("\(input): --max-bytes \(maxBytes) leaves room for 0 tokens"
                     + (tileCount > 1 ? " in each of its \(tileCount) tiles" : "")
@@ -106,4 +122,9 @@ struct Encode: ParsableCommand {
         }
         return file.tokenCount
     }
+}
+
+/// `--payload`'s values.
+enum PayloadChoice: String, ExpressibleByArgument, CaseIterable {
+    case arithmetic, raw
 }

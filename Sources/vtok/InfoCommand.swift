@@ -8,9 +8,9 @@ struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Describe a .vtok file (image, tiles, tokens, cut points), a model, or this machine.",
         discussion: """
-        Reads the header and checks the payload. A file cut short (a partial download) is described with the tokens it still holds and a warning; a corrupt one is an error (exit status 2).
+        Reads the header and checks the whole file. A file cut short (a partial download) is described with the tokens it still holds and a warning; a corrupt one is an error (exit status 2). Version 2 files are read with the model that wrote them (--weights, default the shipped model).
 
-        The truncation table lists, for every prefix length k, the size in bytes of the file cut to k tokens per tile: `vtok truncate --tokens k` writes exactly that many bytes.
+        Two tables: "cut points" lists, for every prefix length k, the size of the file that holds k tokens per tile (`vtok truncate --tokens k` writes exactly that many bytes); "token ends" lists how many bytes of this very file determine its first k tokens per tile (where `head -c` may cut it and still decode k). For raw payloads the two agree; for coded payloads a token's end is where its last bits are fixed, and a k-token file ends with a short flush of the coder.
 
         With --model, describes a tokenizer instead: the shipped one, or the weights file given. With --system, describes what vtok runs on: the BLAS kernels and a quick SGEMM measurement.
 
@@ -32,6 +32,10 @@ struct Info: ParsableCommand {
 
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
+
+    @Option(name: .customLong("weights"), help: ArgumentHelp(
+        "The model to read a version 2 file with (default: the shipped model). Version 1 files need none.", valueName: "file"))
+    var weights: String?
 
     func validate() throws {
         if model && system { throw ValidationError("give at most one of --model and --system") }
@@ -59,10 +63,11 @@ struct Info: ParsableCommand {
 
     private func describeFile(_ file: String) throws {
         let bytes = try FileIO.read(file)
-        let (parsed, warnings) = try VTokFile.parse(bytes)
-        for warning in warnings { warn("\(file): \(warning)") }
-        let summary = FileSummary(path: file, fileBytes: bytes.count, file: parsed,
-                                  declaredTokens: try VTokHeader(parsing: bytes).tokensPerTile)
+        let reading = try ContainerReading(bytes: bytes, path: file, model: ModelOptions(path: weights))
+        for warning in reading.warnings { warn("\(file): \(warning)") }
+        let endOffsets = try VTokFile.tokenEndOffsets(bytes, model: reading.codec?.modelCoding)
+        let summary = FileSummary(path: file, fileBytes: bytes.count, reading: reading.reading,
+                                  truncationOffsets: try reading.fileSizes(reading.file), tokenEndOffsets: endOffsets)
         try printJSONOrText(summary)
     }
 }
@@ -92,6 +97,7 @@ struct FileSummary: Encodable, TextDescribable {
     let path: String
     let formatVersion: Int
     let fileBytes: Int
+    let headerBytes: Int
     let width: Int
     let height: Int
     let tiles: Tiles
@@ -101,14 +107,18 @@ struct FileSummary: Encodable, TextDescribable {
     let groups: Int
     let bitsPerGroup: Int
     let bitsPerToken: Int
+    /// "raw" or "arithmetic".
     let payloadCoding: String
     let modelId: String
-    /// "complete" (payload checksum verified) or "truncated".
+    /// "complete" (checksum verified) or "truncated".
     let status: String
-    /// `truncationOffsets[k]` is the size in bytes of this file cut to k tokens per tile.
+    /// `truncationOffsets[k]` is the size in bytes of the file with k tokens per tile.
     let truncationOffsets: [Int]
+    /// `tokenEndOffsets[k]`: how many bytes of this file determine its first k tokens per tile.
+    let tokenEndOffsets: [Int]
 
-    init(path: String, fileBytes: Int, file: VTokFile, declaredTokens: Int) {
+    init(path: String, fileBytes: Int, reading: VTokReading, truncationOffsets: [Int], tokenEndOffsets: [Int]) {
+        let file = reading.file
         let header = file.header
         let grid = file.tiles.tileGrid(width: file.width, height: file.height)
         let side: Int
@@ -117,21 +127,22 @@ struct FileSummary: Encodable, TextDescribable {
         case .tiled(let s): side = s
         }
         self.path = path
-        formatVersion = Int(VTokHeader.currentVersion)
+        formatVersion = reading.version
         self.fileBytes = fileBytes
+        headerBytes = reading.headerSize
         width = file.width
         height = file.height
         tiles = Tiles(side: side, columns: grid.columns, rows: grid.rows, count: header.tileCount)
-        self.declaredTokens = declaredTokens
+        declaredTokens = reading.declaredTokens
         decodableTokens = file.tokenCount
         groups = file.layout.groups
         bitsPerGroup = file.layout.bitsPerGroup
         bitsPerToken = file.layout.bitsPerToken
-        payloadCoding = "raw"
+        payloadCoding = reading.coding.description
         modelId = file.modelID.description
-        status = decodableTokens == declaredTokens && fileBytes == header.fileSize(forTokens: declaredTokens)
-            ? "complete" : "truncated"
-        truncationOffsets = header.truncationOffsets()
+        status = reading.isComplete ? "complete" : "truncated"
+        self.truncationOffsets = truncationOffsets
+        self.tokenEndOffsets = tokenEndOffsets
     }
 
     var text: String {
@@ -139,17 +150,21 @@ struct FileSummary: Encodable, TextDescribable {
             ? "one tile (the whole image, fitted to the model's resolution)"
             : "\(tiles.columns)x\(tiles.rows) tiles of \(tiles.side)x\(tiles.side) px"
         let statusText = status == "complete"
-            ? "complete, payload checksum verified"
+            ? "complete, checksum verified"
             : "truncated: \(decodableTokens) of \(declaredTokens) tokens per tile decodable"
-        let shown = truncationOffsets.enumerated().map { "\($0.offset):\($0.element)" }
-        let table = shown.count <= 12 ? shown : Array(shown.prefix(8)) + ["..."] + Array(shown.suffix(3))
+        func table(_ offsets: [Int]) -> String {
+            let shown = offsets.enumerated().map { "\($0.offset):\($0.element)" }
+            return (shown.count <= 12 ? shown : Array(shown.prefix(8)) + ["..."] + Array(shown.suffix(3))).joined(separator: "  ")
+        }
+        let meanBits = decodableTokens == 0 ? 0 : Double((tokenEndOffsets.last! - headerBytes) * 8) / Double(decodableTokens * tiles.count)
         return """
-        \(path): .vtok version \(formatVersion), \(fileBytes) bytes (\(VTokHeader.size)-byte header)
+        \(path): .vtok version \(formatVersion), \(fileBytes) bytes (\(headerBytes)-byte header)
           image      \(width)x\(height), \(tileText)
-          tokens     \(decodableTokens) per tile, \(bitsPerToken) bits each (\(groups) group(s) of \(bitsPerGroup) bits), \(payloadCoding) payload
+          tokens     \(decodableTokens) per tile, ids of \(bitsPerToken) bits (\(groups) group(s) of \(bitsPerGroup) bits), \(payloadCoding) payload: \(String(format: "%.2f", meanBits)) bits a token
           model      \(modelId)
           status     \(statusText)
-          cut points tokens:bytes  \(table.joined(separator: "  "))
+          cut points tokens:bytes  \(table(truncationOffsets))
+          token ends tokens:bytes  \(table(tokenEndOffsets))
         """
     }
 }

@@ -15,6 +15,9 @@ struct ModelCard: Encodable, TextDescribable {
     let groups: Int
     let bitsPerGroup: Int
     let config: TokenizerConfig
+    /// Mean bits a token under the model's prior (its entropy, averaged over positions); nil when
+    /// the model has no prior and its files have raw payloads.
+    let priorBitsPerToken: Double?
     /// Free-form training record (data, steps, CPU-hours, command), when the file has one.
     let training: [String: String]
 
@@ -35,6 +38,9 @@ struct ModelCard: Encodable, TextDescribable {
         bitsPerToken = config.bitsPerToken
         groups = config.groups
         bitsPerGroup = config.bitsPerGroup
+        priorBitsPerToken = codec.prior.map { prior in
+            (0..<prior.positions).map(prior.entropyBits(position:)).reduce(0, +) / Double(max(1, prior.positions))
+        }
         training = codec.metadata.filter { $0.key.hasPrefix("vtok.training.") }
             .reduce(into: [:]) { $0[String($1.key.dropFirst("vtok.training.".count))] = $1.value }
     }
@@ -52,6 +58,9 @@ struct ModelCard: Encodable, TextDescribable {
                       config.refinementChannels > 0 ? "convolutional head over the pixels and \(config.refinementChannels) feature maps" : nil]
             .compactMap { $0 }
         if !routes.isEmpty { lines.append("  routes      " + routes.joined(separator: "; ")) }
+        lines.append("  prior       " + (priorBitsPerToken.map {
+            String(format: "static, per position and group: %.2f bits a token on average (raw ids: %d); files are arithmetic-coded", $0, bitsPerToken)
+        } ?? "none: files have raw payloads (vtok prior adds one)"))
         for (key, value) in training.sorted(by: { $0.key < $1.key }) { lines.append("  \(key): \(value)") }
         return lines.joined(separator: "\n")
     }

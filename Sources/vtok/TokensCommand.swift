@@ -6,7 +6,7 @@ struct Tokens: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print the token ids of a .vtok file, for use in ML pipelines.",
         discussion: """
-        Text output has one line per tile: its token ids, coarse to fine, separated by spaces. --json prints one object with the layout (groups x bits per group: a token id is its groups' sub-indices, group 0 in the most significant bits) and, per tile, the ids and each id's group sub-indices. No model is needed.
+        Text output has one line per tile: its token ids, coarse to fine, separated by spaces. --json prints one object with the layout (groups x bits per group: a token id is its groups' sub-indices, group 0 in the most significant bits) and, per tile, the ids and each id's group sub-indices. Version 2 files (the default) are read with the model that wrote them (--model, default the shipped one): its id seeds their checksum, and a coded payload decodes under its prior. Version 1 files need no model.
 
         Examples:
           vtok tokens photo.vtok
@@ -18,6 +18,8 @@ struct Tokens: ParsableCommand {
 
     @Flag(help: "Print one JSON object.")
     var json = false
+
+    @OptionGroup var model: ModelOptions
 
     struct Output: Encodable {
         struct Tile: Encodable {
@@ -35,8 +37,9 @@ struct Tokens: ParsableCommand {
     }
 
     func run() throws {
-        let (parsed, warnings) = try VTokFile.parse(try FileIO.read(file))
-        for warning in warnings { warn("\(file): \(warning)") }
+        let reading = try ContainerReading(bytes: try FileIO.read(file), path: file, model: model)
+        for warning in reading.warnings { warn("\(file): \(warning)") }
+        let parsed = reading.file
         if json {
             let output = Output(width: parsed.width, height: parsed.height, modelId: parsed.modelID.description,
                                 bitsPerToken: parsed.layout.bitsPerToken, groups: parsed.layout.groups,

@@ -5,7 +5,7 @@ struct Truncate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Keep only the first tokens of a .vtok file: a smaller file, a coarser image.",
         discussion: """
-        The result is byte for byte the file that `vtok encode --tokens K` would have written, so truncating is as good as re-encoding and needs no model. Give either the number of tokens per tile to keep or a byte budget (the most tokens whose file fits). The input may itself be a cut file (a partial download): its complete tokens are kept, with a warning.
+        The result is byte for byte the file that `vtok encode --tokens K` would have written, in the input's format and payload coding, so truncating is as good as re-encoding. Version 2 files (the default) need the model that wrote them: its id seeds their checksum and a coded payload is re-coded under its prior (--model, default the shipped model). Version 1 files need no model. Give either the number of tokens per tile to keep or a byte budget (the most tokens whose file fits). The input may itself be a cut file (a partial download): its complete tokens are kept, with a warning.
 
         Examples:
           vtok truncate photo.vtok --tokens 8 -o photo-8.vtok
@@ -18,8 +18,10 @@ struct Truncate: ParsableCommand {
     @Option(help: "Tokens per tile to keep (0 or more, at most what the file holds).")
     var tokens: Int?
 
-    @Option(help: "Largest output size in bytes, header included (at least \(VTokHeader.size)).")
+    @Option(help: "Largest output size in bytes, header included (at least \(FileFormat.smallestHeaderSize)).")
     var bytes: Int?
+
+    @OptionGroup var model: ModelOptions
 
     @Option(name: [.short, .customLong("output")], help: "Where to write the truncated file (may be the input).")
     var output: String
@@ -30,8 +32,8 @@ struct Truncate: ParsableCommand {
             throw ValidationError("give exactly one of --tokens and --bytes")
         case (let k?, nil) where k < 0:
             throw ValidationError("--tokens must be 0 or more")
-        case (nil, let n?) where n < VTokHeader.size:
-            throw ValidationError("--bytes must be at least \(VTokHeader.size), the size of the header")
+        case (nil, let n?) where n < FileFormat.smallestHeaderSize:
+            throw ValidationError("--bytes must be at least \(FileFormat.smallestHeaderSize), the size of the smallest header")
         default:
             break
         }
@@ -39,8 +41,9 @@ struct Truncate: ParsableCommand {
 
     func run() throws {
         let input = try FileIO.read(file)
-        let (parsed, warnings) = try VTokFile.parse(input)
-        for warning in warnings { warn("\(file): \(warning)") }
+        let reading = try ContainerReading(bytes: input, path: file, model: model)
+        for warning in reading.warnings { warn("\(file): \(warning)") }
+        let parsed = reading.file
         let kept: VTokFile
         if let tokens {
             guard tokens <= parsed.tokenCount else {
@@ -48,9 +51,11 @@ struct Truncate: ParsableCommand {
             }
             kept = parsed.truncated(toTokens: tokens)
         } else {
-            let count = parsed.truncationOffsets().lastIndex { $0 <= bytes! }!
+            guard let count = try reading.fileSizes(parsed).lastIndex(where: { $0 <= bytes! }) else {
+                throw CLIError.usage("--bytes \(bytes!): even the header of \(file) takes \(try reading.fileSizes(parsed)[0]) bytes")
+            }
             kept = parsed.truncated(toTokens: count)
         }
-        try FileIO.write(try kept.serialized(), to: output)
+        try FileIO.write(try reading.bytes(kept), to: output)
     }
 }

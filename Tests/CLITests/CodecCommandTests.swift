@@ -50,13 +50,16 @@ final class CodecCommandTests: XCTestCase {
 
     private func bytes(_ file: String) throws -> [UInt8] { [UInt8](try Data(contentsOf: URL(fileURLWithPath: file))) }
 
+    /// The tokens of a file the CLI wrote with the test model.
+    private func read(_ file: String) throws -> VTokFile { try VTokCodec(contentsOf: modelPath).parse(try bytes(file)).file }
+
     /// The first k tokens of a K-token encoding are the k-token encoding, byte for byte.
     func testEncodeThenTruncateEqualsEncodingFewerTokens() throws {
         let image = try writeImage(width: 50, height: 40, name: "in.png")
         XCTAssertEqual(try CLI.run(["encode", image, "--model", modelPath, "-o", path("all.vtok")]).status, 0)
         for k in [0, 1, 5, 12] {
             XCTAssertEqual(try CLI.run(["encode", image, "--model", modelPath, "--tokens", "\(k)", "-o", path("k.vtok")]).status, 0)
-            XCTAssertEqual(try CLI.run(["truncate", path("all.vtok"), "--tokens", "\(k)", "-o", path("t.vtok")]).status, 0)
+            XCTAssertEqual(try CLI.run(["truncate", path("all.vtok"), "--model", modelPath, "--tokens", "\(k)", "-o", path("t.vtok")]).status, 0)
             XCTAssertEqual(try bytes(path("k.vtok")), try bytes(path("t.vtok")), "k = \(k)")
         }
     }
@@ -73,7 +76,7 @@ final class CodecCommandTests: XCTestCase {
                 let output = try ImageFile.load(path: decoded)
                 XCTAssertEqual([output.width, output.height], [width, height], "tiled: \(tiled)")
                 if tiled {
-                    let tiles = try VTokFile.parse(try bytes(encoded)).file.tokens.count
+                    let tiles = try read(encoded).tokens.count
                     XCTAssertEqual(tiles, ((width + 63) / 64) * ((height + 63) / 64))
                 }
             }
@@ -82,18 +85,19 @@ final class CodecCommandTests: XCTestCase {
 
     func testMaxBytesKeepsTheFileWithinBudget() throws {
         let image = try writeImage(width: 30, height: 30, name: "in.png")
-        XCTAssertEqual(try CLI.run(["encode", image, "--model", modelPath, "--max-bytes", "35", "-o", path("o.vtok")]).status, 0)
+        XCTAssertEqual(try CLI.run(["encode", image, "--model", modelPath, "--max-bytes", "19", "-o", path("o.vtok")]).status, 0)
         let file = try bytes(path("o.vtok"))
-        XCTAssertLessThanOrEqual(file.count, 35)
-        // 10-bit tokens: 5 tokens need 7 payload bytes (35 in all), 6 would need 8.
-        XCTAssertEqual(try VTokFile.parse(file).file.tokenCount, 5)
+        XCTAssertLessThanOrEqual(file.count, 19)
+        // The model has no prior, so the payload is raw: a 12-byte header, then 10-bit tokens: 5 tokens
+        // need 7 payload bytes (19 in all), 6 would need 8.
+        XCTAssertEqual(try read(path("o.vtok")).tokenCount, 5)
     }
 
     func testTargetPSNRPicksTheFewestTokensThatReachIt() throws {
         let image = try writeImage(width: 32, height: 32, name: "in.png")
         XCTAssertEqual(try CLI.run(["encode", image, "--model", modelPath, "-o", path("all.vtok")]).status, 0)
         let codec = try VTokCodec(contentsOf: modelPath)
-        let all = try VTokFile.parse(try bytes(path("all.vtok"))).file
+        let all = try read(path("all.vtok"))
         let original = try ImageFile.load(path: image)
         func psnr(_ k: Int) throws -> Double { PSNR.rgb(original, try codec.decode(all.truncated(toTokens: k))) }
         // An untrained model's quality is not monotone in k, so only the guarantee is checked here:
@@ -102,13 +106,13 @@ final class CodecCommandTests: XCTestCase {
         let result = try CLI.run(["encode", image, "--model", modelPath, "--target-psnr", "\(target)", "-o", path("q.vtok")])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertFalse(result.stderr.contains("below"), result.stderr)
-        let k = try VTokFile.parse(try bytes(path("q.vtok"))).file.tokenCount
+        let k = try read(path("q.vtok")).tokenCount
         XCTAssertGreaterThanOrEqual(try psnr(k), target)
 
         let unreachable = try CLI.run(["encode", image, "--model", modelPath, "--target-psnr", "90", "-o", path("u.vtok")])
         XCTAssertEqual(unreachable.status, 0)
         XCTAssertTrue(unreachable.stderr.contains("below 90"), unreachable.stderr)
-        XCTAssertEqual(try VTokFile.parse(try bytes(path("u.vtok"))).file.tokenCount, 12)
+        XCTAssertEqual(try read(path("u.vtok")).tokenCount, 12)
     }
 
     func testDirectoryInDirectoryOut() throws {
@@ -142,9 +146,19 @@ final class CodecCommandTests: XCTestCase {
         let other = path("other.safetensors")
         try Tokenizer(config: config).weightsFile().write(to: other, as: .float16)
         let result = try CLI.run(["decode", path("a.vtok"), "--model", other, "-o", path("a.png")])
-        XCTAssertEqual(result.status, 4)
-        let ids = [try VTokCodec(contentsOf: modelPath).modelID.description, try VTokCodec(contentsOf: other).modelID.description]
-        for id in ids { XCTAssertTrue(result.stderr.contains(id), result.stderr) }
+        // A version 2 file carries a 4-bit header check seeded with its model's id: 15 other models
+        // in 16 fail it (status 4, naming the loaded model); the rest fail the file's checksum.
+        XCTAssertEqual(result.status, 4, result.stderr)
+        XCTAssertTrue(result.stderr.contains(try VTokCodec(contentsOf: other).modelID.description), result.stderr)
+        XCTAssertTrue(result.stderr.contains("another model"), result.stderr)
+        // A version 1 file names both models.
+        let v1 = try VTokCodec(contentsOf: modelPath).encode(try ImageFile.load(path: image))
+        try Data(try v1.serialized()).write(to: URL(fileURLWithPath: path("v1.vtok")))
+        let old = try CLI.run(["decode", path("v1.vtok"), "--model", other, "-o", path("a.png")])
+        XCTAssertEqual(old.status, 4)
+        for id in [v1.modelID.description, try VTokCodec(contentsOf: other).modelID.description] {
+            XCTAssertTrue(old.stderr.contains(id), old.stderr)
+        }
     }
 
     func testBadInputs() throws {
@@ -165,10 +179,10 @@ final class CodecCommandTests: XCTestCase {
     func testTokensPrintsTheIds() throws {
         let image = try writeImage(width: 30, height: 30, name: "in.png")
         XCTAssertEqual(try CLI.run(["encode", image, "--model", modelPath, "--tokens", "6", "-o", path("a.vtok")]).status, 0)
-        let file = try VTokFile.parse(try bytes(path("a.vtok"))).file
-        let text = try CLI.run(["tokens", path("a.vtok")])
+        let file = try read(path("a.vtok"))
+        let text = try CLI.run(["tokens", path("a.vtok"), "--model", modelPath])
         XCTAssertEqual(text.stdout.trimmingCharacters(in: .whitespacesAndNewlines), file.tokens[0].map(String.init).joined(separator: " "))
-        let json = try CLI.run(["tokens", path("a.vtok"), "--json"])
+        let json = try CLI.run(["tokens", path("a.vtok"), "--model", modelPath, "--json"])
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         let tiles = try XCTUnwrap(object["tiles"] as? [[String: Any]])
         XCTAssertEqual((tiles[0]["ids"] as? [Int])?.map(UInt32.init), file.tokens[0])
@@ -199,10 +213,68 @@ final class CodecCommandTests: XCTestCase {
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/results.json"))) as? [[String: Any]])
         let vtok = try XCTUnwrap(json.first { $0["name"] as? String == "vtok" })
         let results = try XCTUnwrap(vtok["results"] as? [String: [Double]])
-        // Whole files: the 28-byte header plus 10-bit tokens, 1, 4 and 12 of them, and 3, the most that
-        // fit the 32-byte budget (96 and 192 bytes fit all 12).
-        XCTAssertEqual(results["bytes"], [30, 32, 33, 43])
+        // Whole files: the 12-byte header (version 2; the model has no prior, so the payload is raw)
+        // plus 10-bit tokens, 1, 4 and 12 of them (96 and 192 bytes fit all 12, and so does 32).
+        XCTAssertEqual(results["bytes"], [14, 17, 27])
         let markdown = try String(contentsOfFile: out + "/report.md", encoding: .utf8)
         XCTAssertTrue(markdown.contains("| vtok |"), markdown)
+    }
+
+    /// `vtok prior` gives the test model a prior; its files are then arithmetic-coded, and truncate,
+    /// tokens, info and a cut download all work on them with the model.
+    func testCodedFilesWithAPrior() throws {
+        let images = directory.appendingPathComponent("prior-images")
+        try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
+        for i in 0..<4 { _ = try writeImage(width: 30 + 7 * i, height: 40, name: "prior-images/p\(i).png") }
+        let coded = path("coded.safetensors")
+        let estimated = try CLI.run(["prior", "--data", images.path, "--model", modelPath, "-o", coded])
+        XCTAssertEqual(estimated.status, 0, estimated.stderr)
+        XCTAssertNotNil(try VTokCodec(contentsOf: coded).prior)
+        XCTAssertTrue(try CLI.run(["info", "--model", coded]).stdout.contains("arithmetic-coded"))
+
+        let image = try writeImage(width: 33, height: 41, name: "in.png")
+        XCTAssertEqual(try CLI.run(["encode", image, "--model", coded, "-o", path("all.vtok")]).status, 0)
+        let info = try CLI.run(["info", path("all.vtok"), "--weights", coded, "--json"])
+        XCTAssertEqual(info.status, 0, info.stderr)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(info.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(object["payload_coding"] as? String, "arithmetic")
+        XCTAssertEqual(object["format_version"] as? Int, 2)
+        XCTAssertEqual(object["header_bytes"] as? Int, 12)
+        let ends = try XCTUnwrap(object["token_end_offsets"] as? [Int])
+        XCTAssertEqual(ends.count, 13)
+        XCTAssertEqual(ends.last, try bytes(path("all.vtok")).count)
+        let sizes = try XCTUnwrap(object["truncation_offsets"] as? [Int])
+        for k in [0, 1, 5, 12] {
+            XCTAssertEqual(try CLI.run(["encode", image, "--model", coded, "--tokens", "\(k)", "-o", path("k.vtok")]).status, 0)
+            let truncated = try CLI.run(["truncate", path("all.vtok"), "--model", coded, "--tokens", "\(k)", "-o", path("t.vtok")])
+            XCTAssertEqual(truncated.status, 0, truncated.stderr)
+            XCTAssertEqual(try bytes(path("k.vtok")), try bytes(path("t.vtok")), "k = \(k)")
+            XCTAssertEqual(try bytes(path("k.vtok")).count, sizes[k])
+        }
+        // The shipped model did not write it: a clear refusal, status 4.
+        let wrongModel = try CLI.run(["truncate", path("all.vtok"), "--tokens", "3", "-o", path("t.vtok")])
+        XCTAssertEqual(wrongModel.status, 4, wrongModel.stderr)
+        XCTAssertTrue(wrongModel.stderr.contains("another model"), wrongModel.stderr)
+
+        // Cut at the end of token 5: the tokens whose ends it reaches decode (5, or more when the
+        // bytes of token 5 already fix the next ones), with a warning.
+        let all = try bytes(path("all.vtok"))
+        try Data(all.prefix(ends[5])).write(to: URL(fileURLWithPath: path("cut.vtok")))
+        let tokens = try CLI.run(["tokens", path("cut.vtok"), "--model", coded])
+        XCTAssertEqual(tokens.status, 0)
+        XCTAssertTrue(tokens.stderr.contains("truncated"), tokens.stderr)
+        let determined = ends.lastIndex { $0 <= ends[5] }!
+        XCTAssertGreaterThanOrEqual(determined, 5)
+        let expected = try VTokCodec(contentsOf: coded).parse(all).file.tokens[0].prefix(determined)
+        XCTAssertEqual(tokens.stdout.trimmingCharacters(in: .whitespacesAndNewlines), expected.map(String.init).joined(separator: " "))
+
+        // --payload raw: fixed-width ids, the same tokens.
+        XCTAssertEqual(try CLI.run(["encode", image, "--model", coded, "--payload", "raw", "-o", path("raw.vtok")]).status, 0)
+        XCTAssertEqual(try bytes(path("raw.vtok")).count, 12 + (12 * 10 + 7) / 8)
+        XCTAssertEqual(try VTokCodec(contentsOf: coded).parse(try bytes(path("raw.vtok"))).file.tokens,
+                       try VTokCodec(contentsOf: coded).parse(all).file.tokens)
+        let noPrior = try CLI.run(["encode", image, "--model", modelPath, "--payload", "arithmetic", "-o", path("x.vtok")])
+        XCTAssertEqual(noPrior.status, 4)
+        XCTAssertTrue(noPrior.stderr.contains("no prior"), noPrior.stderr)
     }
 }

@@ -184,9 +184,9 @@ final class HostileInputTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: path("x.vtok")))
         XCTAssertEqual(try run(["encode", image, "--model", modelPath, "--max-bytes", "\(sizes[1])", "-o", path("x.vtok")]).status, 0)
 
-        // 5x4 = 20 tiles of 64 px: one token a tile needs far more than 40 bytes.
+        // 5x4 = 20 tiles of 64 px: one 10-bit token a tile needs 25 payload bytes after a 14-byte header.
         let photo = try writeImage(width: 300, height: 250, name: "big.png")
-        let tiled = try run(["encode", photo, "--model", modelPath, "--tiles", "--max-bytes", "40", "-o", path("t.vtok")])
+        let tiled = try run(["encode", photo, "--model", modelPath, "--tiles", "--max-bytes", "30", "-o", path("t.vtok")])
         assertFails(tiled, status: 1, mentions: ["20 tiles", "per tile"])
     }
 

@@ -1,0 +1,59 @@
+import Foundation
+import VTokContainer
+import VTokImage
+import VTokNN
+
+/// Estimating a model's static prior (spec/vtok.md §13.2) from the tokens it gives a set of images,
+/// and measuring what tokens cost under a prior.
+public enum PriorEstimation {
+    /// Token counts per position, group and value over `images`, each encoded as `vtok encode`
+    /// does (whole image, all tokens).
+    public static func counts(codec: VTokCodec, images: [RGBImage]) -> [Double] {
+        let layout = codec.layout, positions = codec.config.maxTokens
+        let symbols = 1 << layout.bitsPerGroup
+        var counts = [Double](repeating: 0, count: positions * layout.groups * symbols)
+        for image in images {
+            for tile in codec.encode(image).tokens {
+                for (position, id) in tile.enumerated() {
+                    for (group, value) in layout.groupIndices(of: id).enumerated() {
+                        counts[(position * layout.groups + group) * symbols + value] += 1
+                    }
+                }
+            }
+        }
+        return counts
+    }
+
+    /// The prior from `counts` with `smoothing` added to every cell (add-½ by default, so that a
+    /// value never seen in training still costs a bounded number of bits).
+    public static func prior(layout: TokenLayout, positions: Int, counts: [Double], smoothing: Double = 0.5) throws -> StaticTokenPrior {
+        try StaticTokenPrior.quantized(layout: layout, positions: positions, counts: counts.map { $0 + smoothing })
+    }
+
+    /// Mean bits per token of `tokens` (one list per tile) under `prior`, ideal code lengths: the
+    /// cross-entropy that the range coder reaches to within its final bytes.
+    public static func meanBits(of tokens: [[UInt32]], under prior: any TokenPrior, firstTokens limit: Int? = nil) -> Double {
+        var bits = 0.0, count = 0
+        for tile in tokens {
+            for (position, id) in tile.prefix(limit ?? tile.count).enumerated() {
+                let groups = prior.layout.groupIndices(of: id)
+                for group in 0..<prior.layout.groups {
+                    let table = prior.cumulativeFrequencies(position: position, group: group, earlierTokens: tile[..<position],
+                                                            earlierGroups: groups[..<group])
+                    let frequency = table[table.startIndex + groups[group] + 1] - table[table.startIndex + groups[group]]
+                    bits -= log2(Double(frequency) / Double(RangeCoder.total))
+                }
+                count += 1
+            }
+        }
+        return count == 0 ? 0 : bits / Double(count)
+    }
+
+    /// The weights file `bytes` with `prior` stored in its metadata; the tensors are unchanged (a
+    /// half-precision file round-trips exactly). The result has a new model id.
+    public static func weightsFile(_ bytes: [UInt8], adding prior: StaticTokenPrior, dtype: TensorDType) throws -> [UInt8] {
+        var weights = try WeightsFile(bytes: bytes)
+        weights.metadata[VTokCodec.priorMetadataKey] = prior.serialized
+        return try weights.serialized(as: dtype)
+    }
+}

@@ -1,0 +1,48 @@
+import VTokContainer
+import VTokModel
+
+/// A `.vtok` file read for a verb. Version 1 files need no model; version 2 files are read with
+/// the model (`--model`, default the shipped one), whose id seeds their checksum and whose prior
+/// codes their payload. Errors name the file, and a file of another model exits with status 4.
+struct ContainerReading {
+    let reading: VTokReading
+    /// The model the file was read with; nil for a version 1 file read without one.
+    let codec: VTokCodec?
+
+    var file: VTokFile { reading.file }
+    var warnings: [VTokWarning] { reading.warnings }
+    /// The input's own format, which truncation keeps.
+    var format: FileFormat { reading.version == 1 ? .version1 : .version2(reading.coding) }
+
+    init(bytes: [UInt8], path: String, model: ModelOptions, loadModel: Bool = false) throws {
+        let needsModel = loadModel || VTokFile.formatVersion(of: bytes) != 1
+        codec = needsModel ? try model.load() : nil
+        let model = codec?.modelCoding
+        let result = Result { () throws(VTokError) in try VTokFile.read(bytes, model: model) }
+        switch result {
+        case .success(let value): reading = value
+        case .failure(let error): throw Self.cliError(error, path: path)
+        }
+    }
+
+    /// The sizes of `file` cut to each token count, in the input's format.
+    func fileSizes(_ file: VTokFile) throws -> [Int] {
+        guard let codec else { return file.truncationOffsets() }
+        return try codec.fileSizes(file, format: format)
+    }
+
+    /// `file`'s bytes in the input's format.
+    func bytes(_ file: VTokFile) throws -> [UInt8] {
+        guard let codec else { return try file.serialized() }
+        return try codec.fileBytes(file, format: format)
+    }
+
+    static func cliError(_ error: VTokError, path: String) -> CLIError {
+        switch error {
+        case .modelMismatch, .headerCheckMismatch, .modelRequired, .priorRequired:
+            return CLIError(status: .modelMismatch, message: "\(path): \(error)")
+        default:
+            return CLIError.badInput("\(path): \(error)")
+        }
+    }
+}

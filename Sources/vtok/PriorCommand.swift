@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import VTokContainer
+import VTokImage
+import VTokModel
+import VTokNN
+import VTokTraining
+
+struct Prior: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Estimate a model's token prior and store it in the model file, so that files are arithmetic-coded.",
+        discussion: """
+        A .vtok version 2 file codes each token's groups under the model's prior: one distribution per token position and group, as integer frequencies, stored in the weights file (and so covered by the model id). This verb encodes every image under --data as `vtok encode` would (whole image, all tokens), counts each position's and group's values, adds --smoothing to every count, and writes the model with that prior to --output. The tensors are unchanged, but the file, and so the model id, is new: files written with the old model must be decoded with the old model.
+
+        --val reports the mean bits per token under the new prior on other images (all tokens, the first 16 and the first 64), next to the raw width: choose the smoothing there, never on a test set.
+
+        Example:
+          vtok prior --data ../shared/data/train --val ../shared/data/val --model runs/v5/model.safetensors -o runs/v5/model-with-prior.safetensors
+        """)
+
+    @Option(help: "Directory of images (PNG, JPEG) to estimate the prior on, searched recursively.")
+    var data: String
+
+    @Option(help: "Directory of images to measure bits per token on (optional).")
+    var val: String?
+
+    @Option(help: "Count added to every position, group and value before normalising.")
+    var smoothing = 0.5
+
+    @OptionGroup var model: ModelOptions
+
+    @Option(name: [.short, .customLong("output")], help: "Where to write the model file with its prior (may be the input).")
+    var output: String
+
+    func validate() throws {
+        guard smoothing.isFinite, smoothing > 0 else { throw ValidationError("--smoothing must be a positive number (every value needs a nonzero frequency)") }
+    }
+
+    func run() throws {
+        let path = try model.resolvedPath()
+        let codec = try model.load()
+        let images = try load(data)
+        let counts = PriorEstimation.counts(codec: codec, images: images)
+        let prior = try PriorEstimation.prior(layout: codec.layout, positions: codec.config.maxTokens, counts: counts, smoothing: smoothing)
+        let bytes = try PriorEstimation.weightsFile(try FileIO.read(path), adding: prior, dtype: storedDType(path))
+        try FileIO.write(bytes, to: output)
+        let newID = ModelID(weightsFile: bytes)
+        print("\(output): model \(newID) (was \(codec.modelID)), prior from \(images.count) images, smoothing \(smoothing)")
+        let entropy = (0..<prior.positions).map(prior.entropyBits(position:)).reduce(0, +) / Double(prior.positions)
+        print(String(format: "  prior entropy %.2f bits a token (raw ids: %d bits)", entropy, codec.layout.bitsPerToken))
+        if let val {
+            let tokens = try load(val).flatMap { codec.encode($0).tokens }
+            print(String(format: "  %@: %.2f bits a token over all %d, %.2f over the first 16, %.2f over the first 64",
+                         val, PriorEstimation.meanBits(of: tokens, under: prior), codec.config.maxTokens,
+                         PriorEstimation.meanBits(of: tokens, under: prior, firstTokens: 16),
+                         PriorEstimation.meanBits(of: tokens, under: prior, firstTokens: 64)))
+        }
+    }
+
+    private func load(_ directory: String) throws -> [RGBImage] {
+        do {
+            return try ImageDirectory.load(directory: directory) { warn($0) }.map(\.image)
+        } catch {
+            throw CLIError.badInput("\(error)")
+        }
+    }
+
+    /// The precision the input stores its tensors in, kept so that the tensors do not change.
+    private func storedDType(_ path: String) throws -> TensorDType {
+        let text = String(decoding: try FileIO.read(path).prefix(4096), as: UTF8.self)
+        return text.contains("\"F32\"") ? .float32 : text.contains("\"BF16\"") ? .bfloat16 : .float16
+    }
+}
