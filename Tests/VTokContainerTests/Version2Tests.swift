@@ -187,4 +187,27 @@ final class Version2Tests: XCTestCase {
         XCTAssertEqual(quantized.entropyBits(position: 0), 3 + quantized.entropyBits(position: 0) - 3, accuracy: 1e-12)
         XCTAssertEqual(StaticTokenPrior.uniform(layout: Self.layout, positions: 1).entropyBits(position: 0), 6, accuracy: 1e-9)
     }
+
+    // The worked examples of spec/vtok.md §18, byte for byte.
+    func testSpecExampleARaw() throws {
+        let expected = hexBytes("56 54 02 60 3f f0 02 03 00 25 82 b4 ab c1 23 ff f0")
+        XCTAssertEqual(try FormatTests.singleTileFile.serialized(format: .version2(.raw), model: Self.model), expected)
+        let reading = try VTokFile.read(expected, model: Self.model)
+        XCTAssertEqual(reading.file, FormatTests.singleTileFile)
+        XCTAssertEqual(reading.headerSize, 12)
+        XCTAssertEqual(crc4([testModelID.bytes, hexBytes("56 54 02 00 3f f0 02 03 00 25")]), 6)
+    }
+
+    func testSpecExampleBCoded() throws {
+        let prior = try StaticTokenPrior(serialized: "static1 1 2 3 32768 16384 8192 8192 8192 8192 16384 32768 16384 16384 16384 16384")
+        let model = ModelCoding(id: testModelID, prior: prior)
+        let file = VTokFile(width: 64, height: 48, tiles: .single, layout: TokenLayout(groups: 1, bitsPerGroup: 2),
+                            modelID: testModelID, tokens: [[0, 3, 2]])
+        let expected = hexBytes("56 54 02 b1 3f f0 02 03 00 01 0e 12 60")
+        XCTAssertEqual(try file.serialized(format: .version2(.arithmetic), model: model), expected)
+        XCTAssertEqual(try VTokFile.read(expected, model: model).file, file)
+        let cut = try VTokFile.read(Array(expected.prefix(12)), model: model)
+        XCTAssertEqual(cut.file.tokenCount, 0)
+        XCTAssertEqual(cut.warnings.count, 1)
+    }
 }
