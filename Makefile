@@ -10,7 +10,7 @@ VTOK = .build/$(CONFIG)/vtok
 # would compile every module twice (make test) and again for make demo after it.
 SWIFTFLAGS ?= -Xswiftc -enable-testing
 
-.PHONY: deps build test demo report bench clean
+.PHONY: deps build test demo report bench fuzz clean
 
 deps:
 	@scripts/check-deps.sh
@@ -38,6 +38,11 @@ report: build
 bench: build
 	$(VTOK) bench nn
 	$(VTOK) bench codec
+
+# libFuzzer targets: PNG and JPEG readers, the .vtok container, a whole decode (fuzz/run.sh).
+FUZZ_SECONDS ?= 60
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh $(FUZZ_TARGETS)
 
 clean:
 	rm -rf .build

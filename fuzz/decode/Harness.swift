@@ -1,0 +1,102 @@
+// libFuzzer target for the whole decode of a .vtok: the container reader, then VTokCodec.decode with
+// a tiny random-weights model made here (16 px tiles, 8 tokens of 2x4 bits), under a pixel limit.
+// Compiled by fuzz/run.sh with the VTokContainer, VTokImage, VTokNN and VTokModel sources.
+//
+// The first byte picks how the rest is read:
+//   even: the bytes are a .vtok file, parsed as they are; if it parses, its model id is set to the
+//         tiny model's (no fuzzer guesses a SHA-256) and it is decoded;
+//   odd:  the bytes describe a file field by field (size, tiles, token count, ids), so the decoder
+//         sees every shape without the fuzzer having to forge CRC-32s; it is written, read back, decoded.
+// Checked: no crash or trap; a decode under the limit returns exactly the file's width x height; a
+// file over the limit is refused with ImageError.tooLarge, never decoded.
+import VTokContainer
+import VTokImage
+import VTokModel
+import VTokNN
+
+let tinyCodec: VTokCodec = {
+    var config = TokenizerConfig()
+    config.resolution = 16
+    config.workingResolution = 8
+    config.patchSize = 4
+    config.width = 16
+    config.heads = 2
+    config.encoderLayers = 1
+    config.decoderLayers = 1
+    config.mlpRatio = 2
+    config.maxTokens = 8
+    config.tokensPerRegister = 2
+    config.groups = 2
+    config.bitsPerGroup = 4
+    config.linearPathTokens = 4
+    config.refinementChannels = 4
+    config.refinementHiddenChannels = 4
+    let weights = try! Tokenizer(config: config).weightsFile().serialized(as: .float16)
+    return try! VTokCodec(weightsFileBytes: weights)
+}()
+
+/// 4096 pixels: at most 16 tiles of 16x16 (one network batch), so one input decodes in about a
+/// millisecond and memory stays small; larger declared sizes exercise the refusal.
+let fuzzLimits = ImageLimits(maxPixels: 1 << 12)
+
+struct Reader {
+    var bytes: ArraySlice<UInt8>
+    mutating func byte() -> Int { bytes.popFirst().map(Int.init) ?? 0 }
+    mutating func u16() -> Int { byte() << 8 | byte() }
+}
+
+func structuredFile(_ bytes: ArraySlice<UInt8>) -> VTokFile {
+    var reader = Reader(bytes: bytes)
+    let config = tinyCodec.config
+    // Mostly small sizes, sometimes any 16-bit size (which the limit must refuse).
+    let wide = reader.byte()
+    let width = wide & 0x80 != 0 ? max(1, reader.u16()) : 1 + reader.byte() % 80
+    let height = wide & 0x40 != 0 ? max(1, reader.u16()) : 1 + reader.byte() % 80
+    let tiles: TileLayout = wide & 1 != 0 ? .tiled(side: config.resolution) : .single
+    let tileCount = min(tiles.tileCount(width: width, height: height), 1 << 16)
+    let count = reader.byte() % (config.maxTokens + 1)
+    let mask = UInt32((1 << config.bitsPerToken) - 1)
+    // Tiles past the data repeat the last ones read: the count of ids stays bounded by the input.
+    var tokens: [[UInt32]] = []
+    tokens.reserveCapacity(tileCount)
+    for tile in 0..<tileCount {
+        if reader.bytes.isEmpty && tile > 0 { tokens.append(tokens[tile - 1]); continue }
+        tokens.append((0..<count).map { _ in UInt32(reader.u16()) & mask })
+    }
+    return VTokFile(width: width, height: height, tiles: tiles, layout: tinyCodec.layout,
+                    modelID: tinyCodec.modelID, tokens: tokens)
+}
+
+func check(_ file: VTokFile) {
+    var file = file
+    file.modelID = tinyCodec.modelID
+    let grid = file.tiles.tileGrid(width: file.width, height: file.height)
+    let side: Int = if case .tiled(let side) = file.tiles { side } else { 0 }
+    let pixels = side == 0 ? file.width * file.height : grid.columns * side * grid.rows * side
+    do {
+        let image = try tinyCodec.decode(file, limits: fuzzLimits)
+        precondition(pixels <= fuzzLimits.maxPixels, "decoded \(pixels) pixels over the limit")
+        precondition(image.width == file.width && image.height == file.height, "decoded size differs from the file's")
+    } catch ImageError.tooLarge {
+        precondition(pixels > fuzzLimits.maxPixels, "refused \(pixels) pixels within the limit")
+    } catch {
+        // Another model's layout or tile size, too many tokens: refused, as it should be.
+    }
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func vtokFuzzDecode(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    guard let mode = bytes.first else { return 0 }
+    if mode & 1 == 0 {
+        if let (file, _) = try? VTokFile.parse(Array(bytes.dropFirst())) { check(file) }
+    } else {
+        let file = structuredFile(bytes.dropFirst())
+        guard let written = try? file.serialized() else { return 0 }
+        guard let (read, warnings) = try? VTokFile.parse(written), warnings.isEmpty, read == file else {
+            preconditionFailure("a file vtok wrote does not read back")
+        }
+        check(read)
+    }
+    return 0
+}
