@@ -20,6 +20,8 @@ let package = Package(
         .library(name: "VTokEval", targets: ["VTokEval"]),
         .library(name: "VTokModel", targets: ["VTokModel"]),
         .library(name: "VTokTraining", targets: ["VTokTraining"]),
+        // libvtok_c.so: the C API (Sources/VTokC/API/include/vtok.h) that the Python package loads.
+        .library(name: "vtok_c", type: .dynamic, targets: ["VTokC", "VTokCAPI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -58,6 +60,12 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // The C API: one public header (Sources/VTokC/API/include/vtok.h, its types and status
+        // messages in C) implemented by @_cdecl Swift functions, so the compiler checks both sides.
+        .target(name: "VTokCAPI", path: "Sources/VTokC/API"),
+        .target(name: "VTokC", dependencies: ["VTokCAPI", "VTokModel", "VTokEval", "VTokImage", "VTokContainer", "VTokNN"],
+                path: "Sources/VTokC/Swift"),
+
         // What the end-to-end tests share: running the built binary, temporary directories.
         .target(name: "VTokTestSupport", path: "Tests/VTokTestSupport"),
         .testTarget(name: "VTokImageTests", dependencies: ["VTokImage", "CPNG", "CJPEG", "VTokTestSupport"]),
@@ -66,6 +74,7 @@ let package = Package(
         .testTarget(name: "VTokModelTests", dependencies: ["VTokModel", "VTokNN", "VTokImage", "VTokContainer"]),
         .testTarget(name: "VTokTrainingTests", dependencies: ["VTokTraining", "VTokModel", "VTokNN", "VTokImage", "VTokTestSupport"]),
         .testTarget(name: "VTokEvalTests", dependencies: ["VTokEval", "VTokImage"]),
+        .testTarget(name: "VTokCTests", dependencies: ["VTokC", "VTokImage"]),
         .testTarget(name: "CLITests", dependencies: ["VTokContainer", "VTokImage", "VTokModel", "VTokEval", "VTokTestSupport"]),
     ]
 )

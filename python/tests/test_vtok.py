@@ -1,0 +1,181 @@
+"""The Python package over libvtok_c: round trips, prefixes, batches, errors, threads."""
+import os
+import pathlib
+import threading
+
+import numpy as np
+import pytest
+
+import vtok
+
+REPOSITORY = pathlib.Path(__file__).resolve().parents[2]
+SAMPLES = sorted((REPOSITORY / "samples").glob("*.png"))
+
+
+@pytest.fixture(scope="module")
+def model():
+    with vtok.Model() as model:
+        yield model
+
+
+def gradient(height=48, width=64, seed=0):
+    y, x = np.mgrid[0:height, 0:width]
+    image = np.stack([x * 255 // width, y * 255 // height, (x + y + seed * 37) % 256], axis=-1)
+    return image.astype(np.uint8)
+
+
+def psnr(a, b):
+    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+    return 10 * np.log10(255.0 ** 2 / max(mse, 1e-10))
+
+
+def test_library_and_kernels():
+    assert vtok.library_version() == "0.1.0"
+    assert vtok.blas_kernels()
+    if os.environ.get("OPENBLAS_CORETYPE"):
+        assert vtok.blas_kernels().lower() == os.environ["OPENBLAS_CORETYPE"].lower()
+
+
+def test_coretype_rule_matches_the_cli():
+    from vtok._native import blas_coretype
+    assert blas_coretype("fpu sse avx2 avx512f avx512bw avx512vl") == "SkylakeX"
+    assert blas_coretype("fpu sse avx2 avx512f") == "Haswell"
+    assert blas_coretype("fpu sse sse2") is None
+
+
+def test_model_description(model):
+    assert model.resolution == 256
+    assert model.max_tokens == 256
+    assert model.bits_per_token == 12
+    assert len(model.model_id) == 8
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.name)
+def test_sample_round_trip(model, path):
+    image = vtok.load_image(path)
+    data = model.encode(image, tokens=64)
+    info = model.info(data)
+    assert (info["width"], info["height"], info["tokens"]) == (image.shape[1], image.shape[0], 64)
+    assert info["matches_model"] and info["model_id"] == model.model_id
+    decoded = model.decode(data)
+    assert decoded.shape == image.shape and decoded.dtype == np.uint8
+    assert psnr(image, decoded) > 8  # the synthetic test card is the hardest: 9.6 dB at 64 tokens
+    # The same picture from the ids, and all K tokens do at least as well as 64.
+    ids = model.tokens(image, tokens=64)
+    assert np.array_equal(model.decode(ids, size=image.shape[:2]), decoded)
+    assert psnr(image, model.decode(model.encode(image))) >= psnr(image, decoded) - 0.5
+
+
+def test_tokens_are_prefixes(model):
+    image = gradient(90, 120)
+    full = model.tokens(image)
+    assert full.shape == (model.max_tokens,) and full.dtype == np.int64
+    assert full.min() >= 0 and full.max() < 2 ** model.bits_per_token
+    for k in (0, 1, 7, 32, 100):
+        assert np.array_equal(model.tokens(image, tokens=k), full[:k])
+    # The file cut to k tokens decodes to the image of the first k ids.
+    assert np.array_equal(model.decode(model.encode(image, tokens=16)), model.decode(full[:16], size=(90, 120)))
+
+
+def test_byte_budget_and_target_psnr(model):
+    image = gradient(100, 100)
+    assert 100 < len(model.encode(image, max_bytes=120)) <= 120
+    easy = model.encode(image, target_psnr=12)
+    hard = model.encode(image, target_psnr=20)
+    assert len(easy) <= len(hard)
+
+
+def test_tiles(model):
+    image = gradient(300, 520)
+    ids = model.tokens(image, tiles=True, tokens=8)
+    assert ids.shape == (2 * 3, 8)
+    decoded = model.decode(ids, size=(300, 520), tiles=True)
+    assert decoded.shape == (300, 520, 3)
+    assert np.array_equal(decoded, model.decode(model.encode(image, tokens=8, tiles=True)))
+
+
+def test_non_contiguous_images(model):
+    image = gradient(80, 80)
+    view = np.ascontiguousarray(np.concatenate([image, image], axis=1))[:, ::2]
+    assert not view.flags["C_CONTIGUOUS"]
+    assert np.array_equal(model.tokens(view, tokens=16), model.tokens(np.ascontiguousarray(view), tokens=16))
+    cropped = np.zeros((100, 120, 3), np.uint8)
+    cropped[10:90, 20:100] = image
+    assert np.array_equal(model.tokens(cropped[10:90, 20:100], tokens=16), model.tokens(image, tokens=16))
+
+
+def test_batches(model):
+    images = [gradient(64, 64, 0), gradient(40, 100, 1), gradient(256, 256, 2), gradient(17, 33, 3)]
+    batch = model.tokens_batch(images, tokens=32)
+    assert batch.shape == (4, 32)
+    # The network's float sums depend a little on the batch: a value within rounding of a sign
+    # boundary may flip a bit, a pixel within rounding of a step may move by 1.
+    one_by_one = np.stack([model.tokens(image, tokens=32) for image in images])
+    assert np.mean(batch == one_by_one) >= 0.98
+    pictures = model.decode_batch(batch, size=(50, 60))
+    assert pictures.shape == (4, 50, 60, 3)
+    for picture, row in zip(pictures, batch):
+        difference = np.abs(picture.astype(int) - model.decode(row, size=(50, 60)))
+        assert difference.max() <= 1 and np.mean(difference > 0) < 0.01
+    files = model.encode_batch(images, tokens=32)
+    assert [len(f) for f in files] == [len(model.encode(i, tokens=32)) for i in images]
+    decoded = model.decode_batch(files)
+    assert [d.shape for d in decoded] == [i.shape for i in images]
+    assert model.tokens_batch([], tokens=8).shape == (0, 8)
+
+
+def test_errors_carry_the_library_message(model):
+    with pytest.raises(vtok.VTokError, match="not a .vtok file") as error:
+        model.decode(b"definitely not a vtok file")
+    assert error.value.status == 2
+    with pytest.raises(vtok.VTokError, match="at most one of tokens, max_bytes and target_psnr"):
+        model.encode(gradient(), tokens=3, max_bytes=100)
+    with pytest.raises(vtok.VTokError, match="the model has 256 tokens"):
+        model.encode(gradient(), tokens=1000)
+    with pytest.raises(vtok.VTokError, match="not below 2\\^12"):
+        model.decode(np.array([1, 2, 4096]))
+    with pytest.raises(vtok.VTokError, match="np.uint8 arrays"):
+        model.encode(np.zeros((8, 8, 3), np.float32))
+    with pytest.raises(vtok.VTokError, match="it needs 4 tiles"):
+        model.decode(np.zeros((2, 4), np.int64), size=(300, 300), tiles=True)
+    with pytest.raises(vtok.VTokError, match="cannot read model file"):
+        vtok.Model("/nonexistent/model.safetensors")
+    with pytest.raises(vtok.VTokError, match="vtk_image_load"):
+        vtok.load_image("/nonexistent.png")
+    data = model.encode(gradient(), tokens=40)
+    cut = data[:-5]
+    assert model.info(cut)["tokens"] < 40 and model.info(cut)["declared_tokens"] == 40
+    assert model.decode(cut).shape == (48, 64, 3)
+
+
+def test_png_round_trip(tmp_path):
+    image = gradient(30, 40)
+    vtok.save_png(tmp_path / "x.png", image)
+    assert np.array_equal(vtok.load_image(tmp_path / "x.png"), image)
+
+
+@pytest.mark.parametrize("shared", [True, False], ids=["one shared model", "a model per thread"])
+def test_threads(model, shared):
+    images = [gradient(70, 90, seed) for seed in range(4)]
+    expected = [model.encode(image, tokens=48) for image in images]
+    results, failures = {}, []
+
+    def work(thread):
+        try:
+            own = model if shared else vtok.Model()
+            for round_ in range(3):
+                index = (thread + round_) % 4
+                data = own.encode(images[index], tokens=48)
+                results[(thread, round_)] = (index, data, own.decode(data).shape)
+        except Exception as error:  # reported below
+            failures.append(error)
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures
+    assert len(results) == 18
+    for index, data, shape in results.values():
+        assert data == expected[index] and shape == (70, 90, 3)

@@ -1,0 +1,157 @@
+"""Loading libvtok_c with ctypes: OpenBLAS's core type first, then the library and its signatures."""
+import ctypes
+import ctypes.util
+import os
+import pathlib
+
+LIBRARY_NAME = "libvtok_c.so"
+
+
+def blas_coretype(cpu_flags):
+    """The OPENBLAS_CORETYPE a CPU with these /proc/cpuinfo flags should use, or None.
+
+    The same rule as the vtok command (BLASRuntime.coretype) and scripts/blas-coretype.sh.
+    """
+    flags = set(cpu_flags.split())
+    if {"avx512f", "avx512bw", "avx512vl"} <= flags:
+        return "SkylakeX"
+    if "avx2" in flags:
+        return "Haswell"
+    return None
+
+
+def _cpu_flags():
+    try:
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                if line.startswith("flags"):
+                    return line.split(":", 1)[-1]
+    except OSError:
+        pass
+    return ""
+
+
+def ensure_blas_coretype():
+    """Sets OPENBLAS_CORETYPE in this process's environment unless the user set it.
+
+    Debian's OpenBLAS 0.3.21 misdetects recent CPUs and falls back to generic kernels five times
+    slower; it reads the variable only when it is loaded, so this must run before libvtok_c (and
+    with it libopenblas) is loaded. The vtok command re-executes itself instead, which a library
+    inside someone else's process cannot do. Returns the value now in effect, or None.
+    """
+    if os.environ.get("OPENBLAS_CORETYPE"):
+        return os.environ["OPENBLAS_CORETYPE"]
+    coretype = blas_coretype(_cpu_flags())
+    if coretype:
+        os.environ["OPENBLAS_CORETYPE"] = coretype  # os.environ also calls putenv
+    return coretype
+
+
+def candidate_paths():
+    """Where the library may be, in the order tried."""
+    paths = []
+    if os.environ.get("VTOK_LIBRARY"):
+        paths.append(os.environ["VTOK_LIBRARY"])
+    roots = []
+    try:
+        from . import _repository  # written by setup.py at install time
+        roots.append(_repository.REPOSITORY)
+    except ImportError:
+        pass
+    roots.append(str(pathlib.Path(__file__).resolve().parents[2]))  # python/vtok/ in a checkout
+    for root in roots:
+        path = os.path.join(root, ".build", "release", LIBRARY_NAME)
+        if path not in paths:
+            paths.append(path)
+    return paths
+
+
+LOADED_PATH = None
+
+
+def load_library():
+    global LOADED_PATH
+    ensure_blas_coretype()
+    tried = []
+    for path in candidate_paths():
+        if os.path.exists(path):
+            LOADED_PATH = os.path.abspath(path)
+            return _declare(ctypes.CDLL(path))
+        tried.append(path)
+    found = ctypes.util.find_library("vtok_c")
+    if found:
+        LOADED_PATH = found
+        return _declare(ctypes.CDLL(found))
+    raise ImportError(
+        "vtok: cannot find libvtok_c.so. Build it with `swift build -c release --product vtok_c` in the "
+        "vtok repository, or set VTOK_LIBRARY to its path. Looked in:\n  " + "\n  ".join(tried + ["the system library path"]))
+
+
+class ModelInfo(ctypes.Structure):
+    _fields_ = [
+        ("resolution", ctypes.c_int32),
+        ("max_tokens", ctypes.c_int32),
+        ("bits_per_token", ctypes.c_int32),
+        ("groups", ctypes.c_int32),
+        ("bits_per_group", ctypes.c_int32),
+        ("model_id", ctypes.c_uint8 * 4),
+    ]
+
+
+class EncodeOptions(ctypes.Structure):
+    _fields_ = [
+        ("tokens", ctypes.c_int32),
+        ("max_bytes", ctypes.c_int32),
+        ("target_psnr", ctypes.c_double),
+        ("tiled", ctypes.c_int32),
+    ]
+
+
+class FileInfo(ctypes.Structure):
+    _fields_ = [
+        ("width", ctypes.c_int32),
+        ("height", ctypes.c_int32),
+        ("tiled", ctypes.c_int32),
+        ("tile_size", ctypes.c_int32),
+        ("tiles", ctypes.c_int32),
+        ("tokens", ctypes.c_int32),
+        ("declared_tokens", ctypes.c_int32),
+        ("bits_per_token", ctypes.c_int32),
+        ("model_id", ctypes.c_uint8 * 4),
+        ("matches_model", ctypes.c_int32),
+    ]
+
+
+def _declare(lib):
+    c_int, c_status, c_void_p, c_size_t = ctypes.c_int, ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t
+    u8p = ctypes.POINTER(ctypes.c_uint8)
+    u32p = ctypes.POINTER(ctypes.c_uint32)
+    ip = ctypes.POINTER(c_int)
+    signatures = {
+        "vtk_version": (c_int, []),
+        "vtk_status_message": (ctypes.c_char_p, [c_int]),
+        "vtk_last_error": (ctypes.c_char_p, []),
+        "vtk_blas_kernels": (ctypes.c_char_p, []),
+        "vtk_free": (None, [c_void_p]),
+        "vtk_model_load": (c_status, [ctypes.c_char_p, ctypes.POINTER(c_void_p)]),
+        "vtk_model_free": (None, [c_void_p]),
+        "vtk_model_get_info": (c_status, [c_void_p, ctypes.POINTER(ModelInfo)]),
+        "vtk_encode_options_init": (None, [ctypes.POINTER(EncodeOptions)]),
+        "vtk_encode": (c_status, [c_void_p, u8p, c_int, c_int, c_int, ctypes.POINTER(EncodeOptions),
+                                  ctypes.POINTER(u8p), ctypes.POINTER(c_size_t)]),
+        "vtk_encode_tokens": (c_status, [c_void_p, u8p, c_int, c_int, c_int, ctypes.POINTER(EncodeOptions),
+                                         ctypes.POINTER(u32p), ip, ip]),
+        "vtk_encode_tokens_batch": (c_status, [c_void_p, c_int, ctypes.POINTER(u8p), ip, ip, ip, c_int,
+                                               ctypes.POINTER(u32p), ip]),
+        "vtk_decode": (c_status, [c_void_p, u8p, c_size_t, ctypes.POINTER(u8p), ip, ip]),
+        "vtk_decode_tokens": (c_status, [c_void_p, u32p, c_int, c_int, c_int, c_int, c_int, ctypes.POINTER(u8p)]),
+        "vtk_decode_tokens_batch": (c_status, [c_void_p, c_int, u32p, c_int, c_int, c_int, ctypes.POINTER(u8p)]),
+        "vtk_get_info": (c_status, [c_void_p, u8p, c_size_t, ctypes.POINTER(FileInfo)]),
+        "vtk_image_load": (c_status, [ctypes.c_char_p, ctypes.POINTER(u8p), ip, ip]),
+        "vtk_image_write_png": (c_status, [ctypes.c_char_p, u8p, c_int, c_int, c_int]),
+    }
+    for name, (restype, argtypes) in signatures.items():
+        function = getattr(lib, name)
+        function.restype = restype
+        function.argtypes = argtypes
+    return lib
