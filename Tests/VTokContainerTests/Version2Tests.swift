@@ -210,4 +210,23 @@ final class Version2Tests: XCTestCase {
         XCTAssertEqual(cut.file.tokenCount, 0)
         XCTAssertEqual(cut.warnings.count, 1)
     }
+
+    /// What a cut file can promise: its header is checked (every single-bit change is refused, cut or
+    /// not); its payload cannot be, and decodes to tokens that the bytes determine.
+    func testACutFilesHeaderIsStillChecked() throws {
+        var rng = SeededGenerator(seed: 6)
+        let prior = Self.randomPrior(positions: 20, using: &rng)
+        let model = ModelCoding(id: testModelID, prior: prior)
+        for coding in [PayloadCoding.raw, .arithmetic] {
+            let bytes = try file(tokens: Self.tokens(count: 20, tiles: 1, prior: prior, using: &rng))
+                .serialized(format: .version2(coding), model: model)
+            let cut = Array(bytes.prefix(bytes.count - 3))
+            XCTAssertEqual(try VTokFile.read(cut, model: model).warnings.count, 1)
+            for bit in 0..<10 * 8 {
+                var flipped = cut
+                flipped[bit / 8] ^= 0x80 >> UInt8(bit % 8)
+                XCTAssertThrowsError(try VTokFile.read(flipped, model: model), "\(coding) bit \(bit)")
+            }
+        }
+    }
 }
