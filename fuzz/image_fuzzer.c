@@ -10,8 +10,8 @@
 
 #include "vtok_codecs.h"
 
-// 4 megapixels: about 16 MB of output at most, so -rss_limit_mb stays meaningful.
-#define VTOK_FUZZ_MAX_PIXELS (4u << 20)
+// 1 megapixel: 4 MB of output at most, so -rss_limit_mb stays meaningful and inputs stay fast.
+#define VTOK_FUZZ_MAX_PIXELS (1u << 20)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     vtok_decoded decoded = {0};
@@ -29,10 +29,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             fprintf(stderr, "decoded %ux%u x%d: outside the contract\n", decoded.width, decoded.height, decoded.channels);
             abort();
         }
-        // Touch every byte: a short buffer is an ASan report here.
-        volatile uint8_t sum = 0;
-        for (uint64_t i = 0; i < pixels * (uint64_t)decoded.channels; i++) sum += decoded.pixels[i];
-        (void)sum;
+        // Touch both ends: a buffer shorter than promised is an ASan report here. (Not every byte:
+        // an instrumented loop over megabytes made each input 10x slower.)
+        volatile uint8_t ends = decoded.pixels[0];
+        ends ^= decoded.pixels[pixels * (uint64_t)decoded.channels - 1];
+        (void)ends;
     } else if (decoded.pixels != NULL) {
         fprintf(stderr, "status %d with pixels: the caller would leak or misuse them\n", (int)status);
         abort();

@@ -89,11 +89,15 @@ public func vtokFuzzDecode(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     guard let mode = bytes.first else { return 0 }
     if mode & 1 == 0 {
+        // The codec-level reader (any version, with the tiny model's coding), then the container's.
+        if let (file, _) = try? tinyCodec.parse(Array(bytes.dropFirst())) { check(file) }
         if let (file, _) = try? VTokFile.parse(Array(bytes.dropFirst())) { check(file) }
     } else {
         let file = structuredFile(bytes.dropFirst())
-        guard let written = try? file.serialized() else { return 0 }
-        guard let (read, warnings) = try? VTokFile.parse(written), warnings.isEmpty, read == file else {
+        // The codec's own format (version 2) and version 1, as the CLI writes them.
+        let format: FileFormat = mode & 2 == 0 ? tinyCodec.defaultFormat : .version1
+        guard let written = try? tinyCodec.fileBytes(file, format: format) else { return 0 }
+        guard let (read, warnings) = try? tinyCodec.parse(written), warnings.isEmpty, read == file else {
             preconditionFailure("a file vtok wrote does not read back")
         }
         check(read)
