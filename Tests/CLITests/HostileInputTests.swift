@@ -87,12 +87,13 @@ final class HostileInputTests: XCTestCase {
 
     // MARK: 2: decoding under a budget
 
-    private func hostileFile(width: Int, height: Int, tiles: TileLayout, tokens: Int = 0) throws -> String {
+    private func hostileFile(width: Int, height: Int, tiles: TileLayout, tokens: Int = 0,
+                             format: FileFormat = .version1) throws -> String {
         let tileCount = tiles.tileCount(width: width, height: height)
         let file = VTokFile(width: width, height: height, tiles: tiles, layout: codec.layout, modelID: codec.modelID,
                             tokens: [[UInt32]](repeating: [UInt32](repeating: 1, count: tokens), count: tileCount))
-        let name = path("hostile-\(width)x\(height)-\(tiles).vtok")
-        try Data(try file.serialized()).write(to: URL(fileURLWithPath: name))
+        let name = path("hostile-\(width)x\(height)-\(tiles)-\(format).vtok")
+        try Data(try codec.fileBytes(file, format: format)).write(to: URL(fileURLWithPath: name))
         return name
     }
 
@@ -100,16 +101,18 @@ final class HostileInputTests: XCTestCase {
     /// under an address-space cap far below what decoding it would take (51 GB).
     func testAHugeDeclaredImageIsRefusedBeforeAllocating() throws {
         for tiles in [TileLayout.single, .tiled(side: 256)] {
-            let hostile = try hostileFile(width: 65535, height: 65535, tiles: tiles)
+          for format in [FileFormat.version1, .version2(.raw)] {
+            let hostile = try hostileFile(width: 65535, height: 65535, tiles: tiles, format: format)
             let start = Date()
             let result = try run(["decode", hostile, "--model", modelPath, "-o", path("out.png")])
             assertFails(result, status: 2, mentions: ["--max-pixels", "65535"])
             XCTAssertLessThan(Date().timeIntervalSince(start), 10, "\(tiles)")
             XCTAssertFalse(FileManager.default.fileExists(atPath: path("out.png")))
 
-            XCTAssertThrowsError(try codec.decode(try VTokFile.parse(try bytes(hostile)).file)) { error in
+            XCTAssertThrowsError(try codec.decode(try codec.parse(try bytes(hostile)).file)) { error in
                 guard case ImageError.tooLarge = error else { return XCTFail("\(error)") }
             }
+          }
         }
         let capped = try runUnderAddressSpaceCap(gigabytes: 2, ["decode", try hostileFile(width: 65535, height: 65535, tiles: .single),
                                                                   "--model", modelPath, "-o", path("out.png")])
@@ -124,7 +127,7 @@ final class HostileInputTests: XCTestCase {
         assertFails(refused, status: 2, mentions: ["--max-pixels", "128x128"])
         let accepted = try run(["decode", tiled, "--model", modelPath, "--max-pixels", "16384", "-o", path("t.png")])
         XCTAssertEqual(accepted.status, 0, accepted.stderr)
-        let file = try VTokFile.parse(try bytes(tiled)).file
+        let file = try codec.parse(try bytes(tiled)).file
         XCTAssertThrowsError(try codec.decode(file, limits: ImageLimits(maxPixels: 16383)))
         XCTAssertEqual(try codec.decode(file, limits: ImageLimits(maxPixels: 16384)).width, 65)
     }
