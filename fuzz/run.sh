@@ -13,8 +13,11 @@ cd "$(dirname "$0")/.."
 SECONDS_EACH=${FUZZ_SECONDS:-60}
 RSS_MB=${FUZZ_RSS_MB:-2048}
 OUT=.build-fuzz
-CLANG=${CLANG:-$(command -v clang || echo /opt/swift/usr/bin/clang)}
 SWIFTC=${SWIFTC:-$(command -v swiftc)}
+# The Swift toolchain's clang ships libFuzzer; a distribution's clang may not.
+toolchain_clang="$(dirname "$(readlink -f "$SWIFTC")")/clang"
+[ -x "$toolchain_clang" ] || toolchain_clang=$(command -v clang)
+CLANG=${CLANG:-$toolchain_clang}
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(png jpeg container decode)
 mkdir -p "$OUT"
