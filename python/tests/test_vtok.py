@@ -41,6 +41,18 @@ def test_coretype_rule_matches_the_cli():
     assert blas_coretype("fpu sse avx2 avx512f avx512bw avx512vl") == "SkylakeX"
     assert blas_coretype("fpu sse avx2 avx512f") == "Haswell"
     assert blas_coretype("fpu sse sse2") is None
+    from vtok._native import coretype_to_set
+    avx512 = "avx2 avx512f avx512bw avx512vl"
+    assert coretype_to_set(avx512, "Prescott") == "SkylakeX"  # misdetected: fix it
+    assert coretype_to_set(avx512, None) == "SkylakeX"  # could not ask: as scripts/blas-coretype.sh
+    assert coretype_to_set(avx512, "Cooperlake") is None  # detected well: leave it alone
+    assert coretype_to_set("avx2", "Haswell") is None
+
+
+def test_the_kernels_in_use_are_never_the_generic_fallback():
+    from vtok._native import MODERN_CORENAMES, _cpu_flags, blas_coretype
+    if blas_coretype(_cpu_flags()) is not None:
+        assert vtok.blas_kernels().lower() in MODERN_CORENAMES
 
 
 def test_model_description(model):

@@ -3,6 +3,8 @@ import ctypes
 import ctypes.util
 import os
 import pathlib
+import subprocess
+import sys
 
 LIBRARY_NAME = "libvtok_c.so"
 
@@ -31,8 +33,44 @@ def _cpu_flags():
     return ""
 
 
+# Kernel families tuned for current CPUs (BLASRuntime.modernCorenames): anything else OpenBLAS
+# picks on a CPU with AVX2 or AVX-512 is a fallback.
+MODERN_CORENAMES = {"haswell", "zen", "skylakex", "cooperlake", "sapphirerapids"}
+
+_PROBE = (
+    "import ctypes\n"
+    "blas = ctypes.CDLL('libopenblas.so.0')\n"
+    "blas.openblas_get_corename.restype = ctypes.c_char_p\n"
+    "print(blas.openblas_get_corename().decode())\n"
+)
+
+
+def detected_corename():
+    """The kernels OpenBLAS picks by itself here, asked in a child process (a library reads
+    OPENBLAS_CORETYPE only when it loads, so this process must not load it to find out); None when
+    it cannot be asked."""
+    environment = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
+    try:
+        result = subprocess.run([sys.executable, "-S", "-c", _PROBE], env=environment, capture_output=True,
+                                text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if result.returncode != 0:
+        return None
+    return result.stdout.strip() or None
+
+
+def coretype_to_set(cpu_flags, corename):
+    """What the vtok command decides before re-executing itself (BLASRuntime.reexecutionCoretype):
+    a core type only when OpenBLAS fell back to generic kernels on a CPU that has better ones."""
+    if corename is not None and corename.lower() in MODERN_CORENAMES:
+        return None
+    return blas_coretype(cpu_flags)
+
+
 def ensure_blas_coretype():
-    """Sets OPENBLAS_CORETYPE in this process's environment unless the user set it.
+    """Sets OPENBLAS_CORETYPE in this process's environment when OpenBLAS would pick generic
+    kernels on this CPU, unless the user set it.
 
     Debian's OpenBLAS 0.3.21 misdetects recent CPUs and falls back to generic kernels five times
     slower; it reads the variable only when it is loaded, so this must run before libvtok_c (and
@@ -41,7 +79,10 @@ def ensure_blas_coretype():
     """
     if os.environ.get("OPENBLAS_CORETYPE"):
         return os.environ["OPENBLAS_CORETYPE"]
-    coretype = blas_coretype(_cpu_flags())
+    flags = _cpu_flags()
+    if blas_coretype(flags) is None:
+        return None  # nothing better to ask for: no child process needed
+    coretype = coretype_to_set(flags, detected_corename())
     if coretype:
         os.environ["OPENBLAS_CORETYPE"] = coretype  # os.environ also calls putenv
     return coretype
