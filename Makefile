@@ -10,7 +10,7 @@ VTOK = .build/$(CONFIG)/vtok
 # would compile every module twice (make test) and again for make demo after it.
 SWIFTFLAGS ?= -Xswiftc -enable-testing
 
-.PHONY: deps build test demo report bench fuzz clean
+.PHONY: deps build test python-test demo report bench fuzz clean
 
 deps:
 	@scripts/check-deps.sh
@@ -22,6 +22,13 @@ build: deps
 test: deps
 	$(SWIFT) build -c $(CONFIG) $(SWIFTFLAGS) --build-tests
 	$(SWIFT) test -c $(CONFIG) $(SWIFTFLAGS) --skip-build
+	$(MAKE) --no-print-directory python-test
+
+# The Python package (python/) over the C library: builds the library product, runs pytest.
+LIBVTOK ?= $(CURDIR)/.build/$(CONFIG)/libvtok_c.so
+python-test:
+	$(SWIFT) build -c $(CONFIG) $(SWIFTFLAGS) --product vtok_c
+	VTOK_LIBRARY=$(LIBVTOK) PYTHONPATH=$(CURDIR)/python python3 -m pytest -q python/tests
 
 # Encode and decode the sample images at several token counts with the shipped model.
 demo: build
