@@ -137,10 +137,10 @@ public final class DatasetTokenizer {
         /// Images per shard.
         public var shardSize = 4096
         /// Images per network pass (1: one by one).
-        public var batchSize = 32
+        public var batchSize = 16
         public var limits = ImageLimits.default
 
-        public init(tokens: Int? = nil, shardSize: Int = 4096, batchSize: Int = 32) {
+        public init(tokens: Int? = nil, shardSize: Int = 4096, batchSize: Int = 16) {
             (self.tokens, self.shardSize, self.batchSize) = (tokens, shardSize, batchSize)
         }
     }
@@ -223,6 +223,7 @@ public final class DatasetTokenizer {
         let kept = options.tokens ?? codec.config.maxTokens
         let bits = codec.layout.bitsPerToken
         let flopsPerImage = Self.encoderFLOPs(codec.config)
+        let side = codec.config.resolution
         var summary = Summary()
         let start = Date()
         let shardCount = (files.count + options.shardSize - 1) / options.shardSize
@@ -241,9 +242,14 @@ public final class DatasetTokenizer {
             }
             var rows: [[UInt32]] = []
             var entries: [ManifestEntry] = []
-            for batchStart in stride(from: range.lowerBound, to: range.upperBound, by: options.batchSize) {
-                let batch = Array(files[batchStart..<min(batchStart + options.batchSize, range.upperBound)])
-                let loaded = load(batch)
+            let batches = stride(from: range.lowerBound, to: range.upperBound, by: options.batchSize).map {
+                Array(files[$0..<min($0 + options.batchSize, range.upperBound)])
+            }
+            // Reading and resizing the next batch overlaps the network's pass over this one.
+            var pending = Prefetch(batches.first ?? [], side: side, limits: options.limits)
+            for (index, batch) in batches.enumerated() {
+                let loaded = pending.wait()
+                if index + 1 < batches.count { pending = Prefetch(batches[index + 1], side: side, limits: options.limits) }
                 var images: [RGBImage] = []
                 for (file, result) in zip(batch, loaded) {
                     switch result {
@@ -279,23 +285,6 @@ public final class DatasetTokenizer {
         try writeAtomically(manifest, to: (output as NSString).appendingPathComponent("manifest.jsonl"))
         summary.seconds = Date().timeIntervalSince(start)
         return summary
-    }
-
-    /// Each file read and stretched to the model's square (the first step of the codec's own
-    /// preprocessing, done here on every core), with its original size.
-    private func load(_ batch: [(path: String, name: String)]) -> [Result<(RGBImage, Int, Int), Error>] {
-        let results = ResultSlots<(RGBImage, Int, Int)>(count: batch.count)
-        let side = codec.config.resolution, limits = options.limits
-        let next = Counter()
-        DispatchQueue.concurrentPerform(iterations: min(Parallel.workerCount, batch.count)) { _ in
-            while let index = next.take(below: batch.count) {
-                results.set(index, Result {
-                    let image = try ImageFile.load(path: batch[index].path, limits: limits)
-                    return (image.resized(width: side, height: side, filter: .lanczos3), image.width, image.height)
-                })
-            }
-        }
-        return results.values
     }
 
     private func checkOrRecordSettings(files: [(path: String, name: String)], output: String) throws {
@@ -367,6 +356,37 @@ public enum DatasetDetokenizer {
             }
             progress(start + batch.count)
         }
+    }
+}
+
+/// One batch of files read and stretched to the model's square (the first step of the codec's own
+/// preprocessing), with their original sizes, on every core, in the background: `wait()` for it.
+private final class Prefetch: @unchecked Sendable {
+    private var results: [Result<(RGBImage, Int, Int), Error>] = []
+    private let finished = DispatchGroup()
+
+    init(_ batch: [(path: String, name: String)], side: Int, limits: ImageLimits) {
+        let paths = batch.map(\.path)
+        finished.enter()
+        DispatchQueue.global().async { [self] in
+            let slots = ResultSlots<(RGBImage, Int, Int)>(count: paths.count)
+            let next = Counter()
+            DispatchQueue.concurrentPerform(iterations: max(1, min(Parallel.workerCount, paths.count))) { _ in
+                while let index = next.take(below: paths.count) {
+                    slots.set(index, Result {
+                        let image = try ImageFile.load(path: paths[index], limits: limits)
+                        return (image.resized(width: side, height: side, filter: .lanczos3), image.width, image.height)
+                    })
+                }
+            }
+            results = slots.values
+            finished.leave()
+        }
+    }
+
+    func wait() -> [Result<(RGBImage, Int, Int), Error>] {
+        finished.wait()
+        return results
     }
 }
 

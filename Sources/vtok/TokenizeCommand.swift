@@ -33,7 +33,7 @@ struct Tokenize: ParsableCommand {
     var shardSize = 4096
 
     @Option(help: "Images per network pass (1 runs the network image by image).")
-    var batchSize = 32
+    var batchSize = 16
 
     @OptionGroup var model: ModelOptions
 

@@ -5,7 +5,7 @@
 The CLI side is `vtok bench codec --images DIR --tokens K --json` (its whole-file encode, per image,
 mean over every round). The Python side times `Model.encode(image, tokens=K)` on the same images
 (each read by the library), same rounds, in fresh interpreters: once as a user runs it (the package
-sets OPENBLAS_CORETYPE before the library loads), once with the generic kernels OpenBLAS picks by
+sets OPENBLAS_CORETYPE before the library loads when OpenBLAS would pick generic kernels), once with the generic kernels OpenBLAS picks by
 itself on CPUs it misdetects (OPENBLAS_CORETYPE=Prescott), which is what a host process without the
 fix gets. Give the images at the model's size (256x256) so that neither side spends time resizing.
 """
@@ -63,9 +63,9 @@ def main():
     args = parser.parse_args()
     rows = []
     for trial in range(2):  # interleaved, twice: shared cores drift
-        rows.append(("vtok bench codec (CLI)", "re-executes itself", cli_encode(args.vtok, args.images, args.tokens, args.rounds)))
+        rows.append(("vtok bench codec (CLI)", "its own choice", cli_encode(args.vtok, args.images, args.tokens, args.rounds)))
         auto = python_encode(args.images, args.tokens, args.rounds, None)
-        rows.append(("Python Model.encode", f"package sets it: {auto['kernels']}", auto["encode_ms"]))
+        rows.append(("Python Model.encode", f"as a user runs it: {auto['kernels']}", auto["encode_ms"]))
         generic = python_encode(args.images, args.tokens, args.rounds, "Prescott")
         rows.append(("Python Model.encode", f"generic: {generic['kernels']}", generic["encode_ms"]))
     print(f"encode of {auto['images']} images, {args.tokens} tokens, mean of {args.rounds} rounds, ms per image")
