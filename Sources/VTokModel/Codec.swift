@@ -165,10 +165,7 @@ public final class VTokCodec {
         } else {
             (file.width, file.height)
         }
-        let pixels = decodedWidth.multipliedReportingOverflow(by: decodedHeight)
-        guard !pixels.overflow && pixels.partialValue <= limits.maxPixels else {
-            throw ImageError.tooLarge(width: decodedWidth, height: decodedHeight, maxPixels: limits.maxPixels)
-        }
+        try Self.requireWithin(limits, width: decodedWidth, height: decodedHeight)
         try file.modelID.requireMatch(modelID)
         guard file.layout == layout else {
             throw TokenizerError.invalidTokens("the file's tokens are \(file.layout) but the model's are \(layout)")
@@ -185,6 +182,14 @@ public final class VTokCodec {
             }
             return assemble(tiles: decodeSquares(file.tokens).map { $0.resized(width: side, height: side, filter: .lanczos3) },
                             width: file.width, height: file.height, side: side)
+        }
+    }
+
+    /// Throws `ImageError.tooLarge` unless a width×height output fits `limits` (checked before allocating).
+    private static func requireWithin(_ limits: ImageLimits, width: Int, height: Int) throws {
+        let pixels = width.multipliedReportingOverflow(by: height)
+        guard width >= 1, height >= 1, !pixels.overflow, pixels.partialValue <= limits.maxPixels else {
+            throw ImageError.tooLarge(width: width, height: height, maxPixels: limits.maxPixels)
         }
     }
 
@@ -234,8 +239,10 @@ public final class VTokCodec {
     }
 
     /// Whole images decoded from token prefixes (each its own length) several per network pass, each
-    /// stretched to width×height as `decode` does a file without tiles.
-    public func images(tokens: [[UInt32]], width: Int, height: Int) throws -> [RGBImage] {
+    /// stretched to width×height as `decode` does a file without tiles; refused, before allocating,
+    /// when width×height is over `limits` (as `decode`).
+    public func images(tokens: [[UInt32]], width: Int, height: Int, limits: ImageLimits = .default) throws -> [RGBImage] {
+        try Self.requireWithin(limits, width: width, height: height)
         let limit = UInt64(1) << UInt64(layout.bitsPerToken)
         for ids in tokens {
             guard ids.count <= config.maxTokens else {

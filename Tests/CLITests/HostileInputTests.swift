@@ -119,6 +119,17 @@ final class HostileInputTests: XCTestCase {
         assertFails(capped, status: 2, mentions: ["--max-pixels"])
     }
 
+    /// Decoding raw token lists (the C API's and detokenize's path) has the same limit as files.
+    func testDecodingTokenListsToAHugeSizeIsRefusedBeforeAllocating() throws {
+        let start = Date()
+        XCTAssertThrowsError(try codec.images(tokens: [[1, 2, 3]], width: 65535, height: 65535)) { error in
+            guard case ImageError.tooLarge = error else { return XCTFail("\(error)") }
+        }
+        XCTAssertThrowsError(try codec.images(tokens: [[1]], width: 0, height: 10))
+        XCTAssertLessThan(Date().timeIntervalSince(start), 5)
+        XCTAssertEqual(try codec.images(tokens: [[1, 2, 3]], width: 30, height: 20).first?.width, 30)
+    }
+
     /// The limit counts a tiled file's whole grid of tiles (tiles x tile area), not its width x height.
     func testATiledFileIsLimitedByItsTileGrid() throws {
         // 65x65 pixels = 4225, but 2x2 tiles of 64x64 = 16384 pixels to decode.
