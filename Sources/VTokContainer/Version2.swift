@@ -69,16 +69,8 @@ struct CompactHeader: Equatable {
     private var isWide: Bool { width > Self.narrowLimit || height > Self.narrowLimit }
 
     func validate() throws(VTokError) {
-        try checkField("width", width, in: 1...VTokHeader.maxDimension)
-        try checkField("height", height, in: 1...VTokHeader.maxDimension)
-        if case .tiled(let side) = tiles {
-            try checkField("tile side", side, in: 1...VTokHeader.maxDimension)
-            try checkField("tile count", tileCount, in: 1...VTokHeader.maxTiles)
-        }
-        try checkField("tokens per tile", tokensPerTile, in: 0...VTokHeader.maxTokensPerTile)
-        try checkField("groups", layout.groups, in: 1...Self.maxGroups)
-        try checkField("bits per group", layout.bitsPerGroup, in: 1...TokenLayout.maxBitsPerToken)
-        try checkField("bits per token", layout.bitsPerToken, in: 1...TokenLayout.maxBitsPerToken)
+        try validateFields(width: width, height: height, tiles: tiles, tokensPerTile: tokensPerTile, layout: layout,
+                           maxGroups: Self.maxGroups)
     }
 
     /// The header bytes up to (not including) the 2-byte check. The descriptor's high 4 bits are the

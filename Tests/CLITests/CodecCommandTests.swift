@@ -14,22 +14,8 @@ final class CodecCommandTests: XCTestCase {
 
     override func setUpWithError() throws {
         directory = try CLI.temporaryDirectory(for: self)
-        var config = TokenizerConfig()
-        config.resolution = 64
-        config.workingResolution = 16
-        config.patchSize = 4
-        config.width = 32
-        config.heads = 2
-        config.encoderLayers = 1
-        config.decoderLayers = 1
-        config.mlpRatio = 2
-        config.maxTokens = 12
-        config.tokensPerRegister = 2
-        config.groups = 2
-        config.bitsPerGroup = 5
-        config.linearPathTokens = 4
         modelPath = path("model.safetensors")
-        try Tokenizer(config: config).weightsFile().write(to: modelPath, as: .float16)
+        try TinyModel.write(to: modelPath)
     }
 
     private func path(_ name: String) -> String { directory.appendingPathComponent(name).path }

@@ -18,22 +18,8 @@ final class TokenizeCommandTests: XCTestCase {
     }
 
     private func writeModel(name: String, groups: Int, bitsPerGroup: Int) throws -> String {
-        var config = TokenizerConfig()
-        config.resolution = 64
-        config.workingResolution = 16
-        config.patchSize = 4
-        config.width = 32
-        config.heads = 2
-        config.encoderLayers = 1
-        config.decoderLayers = 1
-        config.mlpRatio = 2
-        config.maxTokens = 12
-        config.tokensPerRegister = 2
-        config.groups = groups
-        config.bitsPerGroup = bitsPerGroup
-        config.linearPathTokens = 4
         let file = path(name)
-        try Tokenizer(config: config).weightsFile().write(to: file, as: .float16)
+        try TinyModel.write(to: file, groups: groups, bitsPerGroup: bitsPerGroup)
         return file
     }
 
