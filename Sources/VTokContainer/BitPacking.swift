@@ -50,3 +50,25 @@ struct BitReader {
         accumulator & (UInt64(1) << UInt64(accumulatedBits) - 1)
     }
 }
+
+/// Raw payloads (both versions): `rounds` rounds of one `bitsPerToken`-bit id per tile, bit-packed,
+/// the last byte completed with zero bits.
+enum RawPayload {
+    static func size(rounds: Int, tiles: Int, bitsPerToken: Int) -> Int {
+        (rounds * tiles * bitsPerToken + 7) / 8
+    }
+
+    /// The complete rounds `payload` holds, at most `declaredRounds`, per tile; and whether the
+    /// padding bits after them are nonzero. Allocations are bounded by the bytes present plus one
+    /// empty array per tile, whatever the header declares.
+    static func unpack(_ payload: ArraySlice<UInt8>, declaredRounds: Int, tiles: Int,
+                       bitsPerToken: Int) -> (tokens: [[UInt32]], nonzeroPadding: Bool) {
+        let rounds = min(declaredRounds, payload.count * 8 / (tiles * bitsPerToken))
+        var tokens = [[UInt32]](repeating: [], count: tiles)
+        var reader = BitReader(payload)
+        for _ in 0..<rounds {
+            for tile in tokens.indices { tokens[tile].append(reader.read(bitCount: bitsPerToken)) }
+        }
+        return (tokens, reader.remainingBitsOfLastByte != 0)
+    }
+}

@@ -54,15 +54,20 @@ public struct RangeEncoder {
         let carry = low >= RangeCoder.window
         let top = UInt8(truncatingIfNeeded: low >> 24)
         if low < 0xFF00_0000 || carry {
-            if hasCache { bytes.append(cache &+ (carry ? 1 : 0)) }
-            for _ in 0..<pendingFFs { bytes.append(carry ? 0x00 : 0xFF) }
-            pendingFFs = 0
+            writeHeldBytes(carry: carry)
             cache = top
             hasCache = true
         } else {
             pendingFFs += 1
         }
         low = (low & 0x00FF_FFFF) << 8
+    }
+
+    /// Writes the held-back byte and 0xFF bytes, a carry added.
+    private mutating func writeHeldBytes(carry: Bool) {
+        if hasCache { bytes.append(cache &+ (carry ? 1 : 0)) }
+        for _ in 0..<pendingFFs { bytes.append(carry ? 0x00 : 0xFF) }
+        pendingFFs = 0
     }
 
     /// How many bytes of the code value the interval still needs: the fewest n such that some
@@ -84,7 +89,7 @@ public struct RangeEncoder {
     /// The interval's ends as big-endian digit strings of the code value: every code value from
     /// `lower` (inclusive) to `upper` (exclusive) decodes to the symbols so far. Exact, for checks:
     /// the first digit is the integer part (1 only for an upper end of 1.0), the rest the fraction's
-    /// bytes.
+    /// bytes. `VTokFile.tokenEndOffsets` compares a file's bytes with them.
     var intervalBounds: (lower: [UInt8], upper: [UInt8]) {
         func digits(_ value: UInt64) -> [UInt8] {
             var result = [0] + bytes + (hasCache ? [cache] : []) + [UInt8](repeating: 0xFF, count: pendingFFs)
@@ -109,9 +114,7 @@ public struct RangeEncoder {
         let step = UInt64(1) << UInt64(32 - 8 * n)
         copy.low = (low + step - 1) / step * step
         for _ in 0..<n { copy.shiftLow() }
-        let carry = copy.low >= RangeCoder.window
-        if copy.hasCache { copy.bytes.append(copy.cache &+ (carry ? 1 : 0)) }
-        for _ in 0..<copy.pendingFFs { copy.bytes.append(carry ? 0x00 : 0xFF) }
+        copy.writeHeldBytes(carry: copy.low >= RangeCoder.window)
         return copy.bytes
     }
 }

@@ -113,6 +113,11 @@ public struct StaticTokenPrior: TokenPrior, Equatable {
         return bits
     }
 
+    /// `entropyBits` averaged over the positions: what a token costs on average under the prior.
+    public var meanEntropyBits: Double {
+        positions == 0 ? 0 : (0..<positions).map(entropyBits(position:)).reduce(0, +) / Double(positions)
+    }
+
     /// The text form a model file stores: `static1 G b positions` and then every frequency, in
     /// decimal, separated by spaces.
     public var serialized: String {

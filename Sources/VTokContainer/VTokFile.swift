@@ -73,7 +73,7 @@ public struct VTokFile: Equatable, Sendable {
     func rawPayload() throws(VTokError) -> [UInt8] {
         try checkTokens()
         let bits = layout.bitsPerToken
-        var writer = BitWriter(reservingBytes: (tokenCount * tokens.count * bits + 7) / 8)
+        var writer = BitWriter(reservingBytes: RawPayload.size(rounds: tokenCount, tiles: tokens.count, bitsPerToken: bits))
         for index in 0..<tokenCount {
             for tile in tokens { writer.write(tile[index], bitCount: bits) }
         }
@@ -99,16 +99,11 @@ public struct VTokFile: Equatable, Sendable {
                                        payloadBytes: payload.count, declaredPayloadBytes: declaredPayloadSize))
         }
 
-        // Allocations are bounded by the bytes present (count × tiles × bits ≤ 8 × payload bytes), plus
-        // one empty array per tile (at most VTokHeader.maxTiles), whatever sizes the header declares.
-        var tokens = [[UInt32]](repeating: [], count: header.tileCount)
-        var reader = BitReader(payload)
-        for _ in 0..<count {
-            for tile in tokens.indices { tokens[tile].append(reader.read(bitCount: header.layout.bitsPerToken)) }
-        }
+        let (tokens, nonzeroPadding) = RawPayload.unpack(payload, declaredRounds: count, tiles: header.tileCount,
+                                                         bitsPerToken: header.layout.bitsPerToken)
         // A CRC-valid payload with stray padding bits was not written by a conforming writer; refusing it
         // keeps the encoding canonical (one byte string per file content).
-        if isComplete, reader.remainingBitsOfLastByte != 0 { throw .nonzeroPadding }
+        if isComplete, nonzeroPadding { throw .nonzeroPadding }
 
         let file = VTokFile(width: header.width, height: header.height, tiles: header.tiles,
                             layout: header.layout, modelID: header.modelID, tokens: tokens)

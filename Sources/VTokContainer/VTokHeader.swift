@@ -51,7 +51,7 @@ public struct VTokHeader: Equatable, Sendable {
     /// Payload bytes for the first `tokens` tokens of every tile: they are packed round by round, so
     /// a prefix of the tokens is a prefix of the payload.
     public func payloadSize(forTokens tokens: Int) -> Int {
-        (tokens * tileCount * layout.bitsPerToken + 7) / 8
+        RawPayload.size(rounds: tokens, tiles: tileCount, bitsPerToken: layout.bitsPerToken)
     }
 
     /// Size of a complete file holding `tokens` tokens per tile.

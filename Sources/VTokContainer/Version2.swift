@@ -216,7 +216,7 @@ extension VTokFile {
         let overhead = header.encoded(modelID: model.id).count + 2
         switch coding {
         case .raw:
-            return (0...tokenCount).map { overhead + ($0 * header.tileCount * layout.bitsPerToken + 7) / 8 }
+            return (0...tokenCount).map { overhead + RawPayload.size(rounds: $0, tiles: header.tileCount, bitsPerToken: layout.bitsPerToken) }
         case .arithmetic:
             return try codedPayload(prior: try requirePrior(model, for: header)).sizes.map { overhead + $0 }
         }
@@ -264,17 +264,13 @@ extension VTokFile {
         var complete: Bool
         switch header.coding {
         case .raw:
-            let declared = (k * tiles * header.layout.bitsPerToken + 7) / 8
+            let declared = RawPayload.size(rounds: k, tiles: tiles, bitsPerToken: header.layout.bitsPerToken)
             guard payload.count <= declared else { throw .trailingBytes(count: payload.count - declared) }
             complete = payload.count == declared
             if complete && !checkMatches { throw .corruptFile }
-            let rounds = min(k, payload.count * 8 / (tiles * header.layout.bitsPerToken))
-            var reader = BitReader(payload)
-            tokens = [[UInt32]](repeating: [], count: tiles)
-            for _ in 0..<rounds {
-                for tile in tokens.indices { tokens[tile].append(reader.read(bitCount: header.layout.bitsPerToken)) }
-            }
-            if complete, reader.remainingBitsOfLastByte != 0 { throw .nonzeroPadding }
+            let nonzeroPadding: Bool
+            (tokens, nonzeroPadding) = RawPayload.unpack(payload, declaredRounds: k, tiles: tiles, bitsPerToken: header.layout.bitsPerToken)
+            if complete && nonzeroPadding { throw .nonzeroPadding }
         case .arithmetic:
             let prior = try requirePrior(model, for: header)
             // A failed check with the declared length (modulo 256) is damage, not a cut.
@@ -301,7 +297,8 @@ extension VTokFile {
         var warnings: [VTokWarning] = []
         if !complete {
             warnings.append(.truncated(declaredTokens: k, decodedTokens: tokens.first?.count ?? 0, payloadBytes: payload.count,
-                                       declaredPayloadBytes: header.coding == .raw ? (k * tiles * header.layout.bitsPerToken + 7) / 8 : nil))
+                                       declaredPayloadBytes: header.coding == .raw
+                                           ? RawPayload.size(rounds: k, tiles: tiles, bitsPerToken: header.layout.bitsPerToken) : nil))
         }
         let file = VTokFile(width: header.width, height: header.height, tiles: header.tiles, layout: header.layout,
                             modelID: model.id, tokens: tokens)
@@ -313,20 +310,33 @@ extension VTokFile {
     /// determine its first i tokens of every tile, for i in 0...(tokens the file holds).
     public static func tokenEndOffsets(_ bytes: [UInt8], model: ModelCoding?) throws(VTokError) -> [Int] {
         let reading = try read(bytes, model: model)
-        let held = reading.file.tokenCount, tiles = reading.file.header.tileCount
-        guard reading.coding == .arithmetic else {
-            return (0...held).map { reading.headerSize + ($0 * tiles * reading.file.layout.bitsPerToken + 7) / 8 }
+        let file = reading.file, tiles = file.header.tileCount
+        guard reading.coding == .arithmetic, let prior = model?.prior else {
+            return (0...file.tokenCount).map {
+                reading.headerSize + RawPayload.size(rounds: $0, tiles: tiles, bitsPerToken: file.layout.bitsPerToken)
+            }
         }
-        let (header, checkOffset) = try CompactHeader.decode(bytes, codedLayout: reading.file.layout)
-        let prior = try requirePrior(model!, for: header)
-        let payload = bytes[(checkOffset + 2)...]
-        // Determined rounds grow with the bytes present: one pass over the cut points.
+        // n payload bytes determine rounds 0...r exactly when every completion of them lies in the
+        // interval the encoder holds after round r: compare the bytes with that interval's ends
+        // (one pass of the encoder, not a decode per cut point).
+        let digits = [0] + Array(bytes[reading.headerSize...])
+        var encoder = RangeEncoder()
         var offsets = [reading.headerSize]
-        var length = 0
-        while offsets.count <= held {
-            let rounds = determinedRounds(payload.prefix(length), header: header, prior: prior).first?.count ?? 0
-            while offsets.count <= min(rounds, held) { offsets.append(reading.headerSize + length) }
-            length += 1
+        for index in 0..<file.tokenCount {
+            for tile in file.tokens {
+                let groups = file.layout.groupIndices(of: tile[index])
+                for group in 0..<file.layout.groups {
+                    encoder.encode(groups[group], cumulative: prior.cumulativeFrequencies(
+                        position: index, group: group, earlierTokens: tile[..<index], earlierGroups: groups[..<group]))
+                }
+            }
+            let (lower, upper) = encoder.intervalBounds
+            // Lowest completion (the bytes, then zeros) at or above `lower`: past the first digit where
+            // the bytes exceed it, or where only zeros of `lower` remain. Highest completion below
+            // `upper`: past the first digit where the bytes fall below it.
+            let lastNonzero = lower.lastIndex { $0 != 0 } ?? 0
+            let needed = max(min(firstDifference(digits, lower), lastNonzero), firstDifference(digits, upper))
+            offsets.append(reading.headerSize + min(needed, digits.count - 1))
         }
         return offsets
     }
@@ -393,6 +403,13 @@ private func requirePrior(_ model: ModelCoding, for header: CompactHeader) throw
         throw .invalidField(name: "tokens per tile", value: header.tokensPerTile, allowed: "0...\(prior.positions) (the prior's positions)")
     }
     return prior
+}
+
+/// The first index where `a` and `b` differ, each read as followed by zeros; their longer length
+/// when they do not.
+private func firstDifference(_ a: [UInt8], _ b: [UInt8]) -> Int {
+    let length = max(a.count, b.count)
+    return (0..<length).first { (($0 < a.count) ? a[$0] : 0) != (($0 < b.count) ? b[$0] : 0) } ?? length
 }
 
 private func appendUInt16(_ bytes: inout [UInt8], _ value: Int) {

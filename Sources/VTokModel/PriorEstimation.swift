@@ -49,11 +49,11 @@ public enum PriorEstimation {
         return count == 0 ? 0 : bits / Double(count)
     }
 
-    /// The weights file `bytes` with `prior` stored in its metadata; the tensors are unchanged (a
-    /// half-precision file round-trips exactly). The result has a new model id.
-    public static func weightsFile(_ bytes: [UInt8], adding prior: StaticTokenPrior, dtype: TensorDType) throws -> [UInt8] {
+    /// The weights file `bytes` with `prior` stored in its metadata, its tensors rewritten in the
+    /// precision they were stored in, so unchanged. The result has a new model id.
+    public static func weightsFile(_ bytes: [UInt8], adding prior: StaticTokenPrior) throws -> [UInt8] {
         var weights = try WeightsFile(bytes: bytes)
         weights.metadata[VTokCodec.priorMetadataKey] = prior.serialized
-        return try weights.serialized(as: dtype)
+        return try weights.serialized(as: weights.storedDType ?? .float32)
     }
 }

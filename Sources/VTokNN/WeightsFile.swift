@@ -67,6 +67,9 @@ public struct WeightsFile: Sendable {
     /// In the order of the file's data (sorted by name for files this type wrote).
     public var tensors: [NamedTensor]
     public var metadata: [String: String]
+    /// The precision a parsed file stored every tensor in (nil when built in memory or mixed), so
+    /// that rewriting the file (say, with new metadata) keeps its tensors bit for bit.
+    public private(set) var storedDType: TensorDType?
 
     public init(tensors: [NamedTensor] = [], metadata: [String: String] = [:]) {
         self.tensors = tensors
@@ -242,6 +245,8 @@ public struct WeightsFile: Sendable {
             return NamedTensor(name: entry.name, shape: entry.shape, values: values)
         }
         metadata = header.metadata
+        let dtypes = Set(entries.map(\.dtype))
+        storedDType = dtypes.count == 1 ? dtypes.first : nil
     }
 }
 

@@ -38,9 +38,7 @@ struct ModelCard: Encodable, TextDescribable {
         bitsPerToken = config.bitsPerToken
         groups = config.groups
         bitsPerGroup = config.bitsPerGroup
-        priorBitsPerToken = codec.prior.map { prior in
-            (0..<prior.positions).map(prior.entropyBits(position:)).reduce(0, +) / Double(max(1, prior.positions))
-        }
+        priorBitsPerToken = codec.prior?.meanEntropyBits
         training = codec.metadata.filter { $0.key.hasPrefix("vtok.training.") }
             .reduce(into: [:]) { $0[String($1.key.dropFirst("vtok.training.".count))] = $1.value }
     }

@@ -42,12 +42,11 @@ struct Prior: ParsableCommand {
         let images = try load(data)
         let counts = PriorEstimation.counts(codec: codec, images: images)
         let prior = try PriorEstimation.prior(layout: codec.layout, positions: codec.config.maxTokens, counts: counts, smoothing: smoothing)
-        let bytes = try PriorEstimation.weightsFile(try FileIO.read(path), adding: prior, dtype: storedDType(path))
+        let bytes = try PriorEstimation.weightsFile(try FileIO.read(path), adding: prior)
         try FileIO.write(bytes, to: output)
         let newID = ModelID(weightsFile: bytes)
         print("\(output): model \(newID) (was \(codec.modelID)), prior from \(images.count) images, smoothing \(smoothing)")
-        let entropy = (0..<prior.positions).map(prior.entropyBits(position:)).reduce(0, +) / Double(prior.positions)
-        print(String(format: "  prior entropy %.2f bits a token (raw ids: %d bits)", entropy, codec.layout.bitsPerToken))
+        print(String(format: "  prior entropy %.2f bits a token (raw ids: %d bits)", prior.meanEntropyBits, codec.layout.bitsPerToken))
         if let val {
             let tokens = try load(val).flatMap { codec.encode($0).tokens }
             print(String(format: "  %@: %.2f bits a token over all %d, %.2f over the first 16, %.2f over the first 64",
@@ -63,11 +62,5 @@ struct Prior: ParsableCommand {
         } catch {
             throw CLIError.badInput("\(error)")
         }
-    }
-
-    /// The precision the input stores its tensors in, kept so that the tensors do not change.
-    private func storedDType(_ path: String) throws -> TensorDType {
-        let text = String(decoding: try FileIO.read(path).prefix(4096), as: UTF8.self)
-        return text.contains("\"F32\"") ? .float32 : text.contains("\"BF16\"") ? .bfloat16 : .float16
     }
 }
