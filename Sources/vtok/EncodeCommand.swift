@@ -95,32 +95,21 @@ struct Encode: ParsableCommand {
     }
 
     private func keptTokens(_ file: VTokFile, image: RGBImage, codec: VTokCodec, input: String) throws -> Int {
-        if let tokens {
-            guard tokens <= file.tokenCount else {
-                throw CLIError.usage("--tokens \(tokens): the model has \(file.tokenCount) tokens per tile")
+        let budget: TokenBudget = if let tokens { .tokens(tokens) } else if let maxBytes { .maxBytes(maxBytes) }
+            else if let targetPsnr { .targetPSNR(targetPsnr) } else { .all }
+        let choice: (tokens: Int, quality: Double?, reached: Bool)
+        do {
+            choice = try codec.keptTokens(of: file, image: image, budget: budget, format: format(codec))
+        } catch let error as TokenBudgetError {
+            switch error {
+            case .moreTokensThanTheModelHas: throw CLIError.usage("--tokens: \(error)")
+            case .byteBudgetHoldsNoToken: throw CLIError.usage("\(input): --max-bytes \(error)")
             }
-            return tokens
         }
-        if let maxBytes {
-            let sizes = try codec.fileSizes(file, format: format(codec))
-            let kept = RateControl.tokens(fileSizes: sizes, maxBytes: maxBytes) ?? 0
-            if kept == 0 && file.tokenCount > 0 {
-                // The smallest useful budget: the whole file with one token per tile.
-                let tileCount = file.tokens.count
-                throw CLIError.usage("\(input): --max-bytes \(maxBytes) leaves room for 0 tokens"
-                    + (tileCount > 1 ? " in each of its \(tileCount) tiles" : "")
-                    + "; the smallest file with one token\(tileCount > 1 ? " per tile" : "") is \(sizes[1]) bytes")
-            }
-            return kept
+        if let targetPsnr, let quality = choice.quality, !choice.reached {
+            warn("\(input): all \(file.tokenCount) tokens reach only \(String(format: "%.2f", quality)) dB, below \(targetPsnr)")
         }
-        if let targetPsnr {
-            let choice = try RateControl.tokens(for: file, reaching: targetPsnr) { PSNR.rgb(image, try codec.decode($0)) }
-            if !choice.reached {
-                warn("\(input): all \(file.tokenCount) tokens reach only \(String(format: "%.2f", choice.quality)) dB, below \(targetPsnr)")
-            }
-            return choice.tokens
-        }
-        return file.tokenCount
+        return choice.tokens
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import VTokContainer
+import VTokModel
 
 struct Truncate: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -51,8 +52,9 @@ struct Truncate: ParsableCommand {
             }
             kept = parsed.truncated(toTokens: tokens)
         } else {
-            guard let count = try reading.fileSizes(parsed).lastIndex(where: { $0 <= bytes! }) else {
-                throw CLIError.usage("--bytes \(bytes!): even the header of \(file) takes \(try reading.fileSizes(parsed)[0]) bytes")
+            let sizes = try reading.fileSizes(parsed)
+            guard let count = RateControl.tokens(fileSizes: sizes, maxBytes: bytes!) else {
+                throw CLIError.usage("--bytes \(bytes!): even the header of \(file) takes \(sizes[0]) bytes")
             }
             kept = parsed.truncated(toTokens: count)
         }

@@ -255,26 +255,16 @@ private struct EncodeChoice {
     }
 
     /// The file the options ask for, from all K tokens: cut to a count, a byte budget or a quality,
-    /// with the codec's own entry points only (the format is the codec's business).
+    /// as `vtok encode` cuts it (`VTokCodec.keptTokens`).
     func file(encoding image: RGBImage, with codec: VTokCodec) throws -> VTokFile {
         let full = codec.encode(image, tiled: tiled)
-        if let tokens {
-            guard tokens <= full.tokenCount else {
-                throw APIError.invalid("tokens \(tokens): the model has \(full.tokenCount) tokens per tile")
-            }
-            return full.truncated(toTokens: tokens)
+        let budget: TokenBudget = if let tokens { .tokens(tokens) } else if let maxBytes { .maxBytes(maxBytes) }
+            else if let targetPSNR { .targetPSNR(targetPSNR) } else { .all }
+        do {
+            return full.truncated(toTokens: try codec.keptTokens(of: full, image: image, budget: budget).tokens)
+        } catch let error as TokenBudgetError {
+            throw APIError.invalid("\(error)")
         }
-        if let maxBytes {
-            guard let kept = try codec.fileSizes(full).lastIndex(where: { $0 <= maxBytes }) else {
-                throw APIError.invalid("max_bytes \(maxBytes) cannot hold even the file's header")
-            }
-            return full.truncated(toTokens: kept)
-        }
-        if let targetPSNR {
-            let choice = try RateControl.tokens(for: full, reaching: targetPSNR) { PSNR.rgb(image, try codec.decode($0)) }
-            return full.truncated(toTokens: choice.tokens)
-        }
-        return full
     }
 }
 
