@@ -190,28 +190,14 @@ public final class DatasetTokenizer {
 
     public init(codec: VTokCodec, options: Options) throws {
         guard options.shardSize > 0, options.batchSize > 0 else { throw DatasetError("shard and batch sizes must be positive") }
-        if let tokens = options.tokens, !(1...codec.config.maxTokens).contains(tokens) {
-            throw DatasetError("--tokens \(tokens): give 1...\(codec.config.maxTokens), the model's K")
+        if let tokens = options.tokens, !(1...codec.shape.maxTokens).contains(tokens) {
+            throw DatasetError("--tokens \(tokens): give 1...\(codec.shape.maxTokens), the model's K")
         }
         self.codec = codec
         self.options = options
     }
 
     public static func shardName(_ index: Int) -> String { String(format: "shard-%05d", index) }
-
-    /// Counted multiply-add FLOPs (2 per multiply-add) of the encoder for one image: the patch
-    /// embedding, the register pooling, every block's projections and attention products (as
-    /// `vtok bench nn` counts them), and the projection to latents.
-    public static func encoderFLOPs(_ config: TokenizerConfig) -> Double {
-        let patches = Double(config.patchCount), registers = Double(config.registerCount), width = Double(config.width)
-        let sequence = patches + registers
-        let perBlock = 2 * sequence * width * width * Double(4 + 2 * config.mlpRatio) + 4 * sequence * sequence * width
-        let latents = Double(config.tokensPerRegister * config.groups)
-        return 2 * patches * Double(config.patchValues) * width
-            + (config.spectralMixing ? 2 * registers * patches * width : 0)
-            + perBlock * Double(config.encoderLayers)
-            + 2 * registers * width * latents
-    }
 
     /// Tokenizes `files` into `output`; `progress(done)` after every batch (shards skipped on resume
     /// count as done).
@@ -220,10 +206,10 @@ public final class DatasetTokenizer {
         let manager = FileManager.default
         try manager.createDirectory(atPath: output, withIntermediateDirectories: true)
         try checkOrRecordSettings(files: files, output: output)
-        let kept = options.tokens ?? codec.config.maxTokens
+        let kept = options.tokens ?? codec.shape.maxTokens
         let bits = codec.layout.bitsPerToken
-        let flopsPerImage = Self.encoderFLOPs(codec.config)
-        let side = codec.config.resolution
+        let flopsPerImage = codec.tokenizer.encoderFLOPs
+        let side = codec.shape.resolution
         var summary = Summary()
         let start = Date()
         let shardCount = (files.count + options.shardSize - 1) / options.shardSize
@@ -288,7 +274,7 @@ public final class DatasetTokenizer {
     }
 
     private func checkOrRecordSettings(files: [(path: String, name: String)], output: String) throws {
-        let settings = "{\"model_id\": \"\(codec.modelID)\", \"tokens\": \(options.tokens ?? codec.config.maxTokens), "
+        let settings = "{\"model_id\": \"\(codec.modelID)\", \"tokens\": \(options.tokens ?? codec.shape.maxTokens), "
             + "\"shard_size\": \(options.shardSize), \"files\": \(files.count)}\n"
         let list = files.map(\.name).joined(separator: "\n") + "\n"
         let settingsPath = (output as NSString).appendingPathComponent("tokenize.json")
@@ -343,7 +329,7 @@ public enum DatasetDetokenizer {
     /// Decodes `items` `batchSize` per network pass and writes each under `output`.
     public static func write(_ items: [Item], codec: VTokCodec, output: String, batchSize: Int = 32,
                              progress: (Int) -> Void = { _ in }) throws {
-        let r = codec.config.workingResolution
+        let r = codec.shape.workingResolution
         for start in stride(from: 0, to: items.count, by: batchSize) {
             let batch = Array(items[start..<min(start + batchSize, items.count)])
             // At the working resolution the codec's resize is the identity: the network's squares,

@@ -16,7 +16,7 @@ public struct TokenizerCodec: RateDistortionCodec, @unchecked Sendable {
 
     public init(codec: VTokCodec, tokenCounts: [Int], byteBudgets: [Int] = [], tiled: Bool = false) {
         self.codec = codec
-        self.tokenCounts = tokenCounts.filter { $0 <= codec.config.maxTokens }.sorted()
+        self.tokenCounts = tokenCounts.filter { $0 <= codec.shape.maxTokens }.sorted()
         self.byteBudgets = byteBudgets
         self.tiled = tiled
     }
@@ -24,8 +24,8 @@ public struct TokenizerCodec: RateDistortionCodec, @unchecked Sendable {
     public var name: String { "vtok" }
     public var family: String { QualityReport.tokenizerFamily }
     public var description: String {
-        let config = codec.config
-        return "vtok model \(codec.modelID) (\(config.maxTokens) tokens of \(config.bitsPerToken) bits, "
+        let config = codec.shape
+        return "vtok model \(codec.modelID) (\(type(of: codec.tokenizer).architecture), \(config.maxTokens) tokens of \(config.bitsPerToken) bits, "
             + (tiled ? "\(config.resolution)-px tiles" : "whole image fitted to \(config.resolution)x\(config.resolution)")
             + "), encoded once and truncated to each token count, \(codec.defaultFormat) files"
     }

@@ -20,7 +20,8 @@ import VTokNN
 /// tiles (the right and bottom ones padded by repeating edge pixels) and each tile gets its own k
 /// tokens, so larger images get proportionally more tokens and keep their native detail.
 public final class VTokCodec {
-    public let tokenizer: Tokenizer
+    /// The network, of whichever registered architecture the model file names.
+    public let tokenizer: any ImageTokenizer
     /// The first 4 bytes of the SHA-256 of the weights file: written into every file, checked on decode.
     public let modelID: ModelID
     /// The weights file's metadata: the config and the training record (`vtok.training.*`).
@@ -30,19 +31,20 @@ public final class VTokCodec {
     /// files are written with a raw payload.
     public let prior: StaticTokenPrior?
     /// The metadata key of the prior's text form (`StaticTokenPrior.serialized`).
-    public static let priorMetadataKey = "vtok.prior"
+    public static let priorMetadataKey = TokenizerRegistry.priorKey
 
     public init(weightsFileBytes bytes: [UInt8]) throws {
         let weights = try WeightsFile(bytes: bytes)
-        let tokenizer = try Tokenizer(weights: weights)
+        let tokenizer = try TokenizerRegistry.tokenizer(weights: weights)
         self.tokenizer = tokenizer
+        shape = tokenizer.shape
         modelID = ModelID(weightsFile: bytes)
         metadata = weights.metadata
         prior = try weights.metadata[Self.priorMetadataKey].map { text throws in
             let prior = try StaticTokenPrior(serialized: text)
-            let layout = TokenLayout(groups: tokenizer.config.groups, bitsPerGroup: tokenizer.config.bitsPerGroup)
-            guard prior.layout == layout, prior.positions >= tokenizer.config.maxTokens else {
-                throw TokenizerError.invalidWeights("the prior is for \(prior.positions) tokens of \(prior.layout), the model's are \(tokenizer.config.maxTokens) of \(layout)")
+            let shape = tokenizer.shape
+            guard prior.layout == shape.layout, prior.positions >= shape.maxTokens else {
+                throw TokenizerError.invalidWeights("the prior is for \(prior.positions) tokens of \(prior.layout), the model's are \(shape.maxTokens) of \(shape.layout)")
             }
             return prior
         }
@@ -61,8 +63,11 @@ public final class VTokCodec {
         try VTokCodec(contentsOf: ModelLocator.requireDefaultModelPath())
     }
 
-    public var config: TokenizerConfig { tokenizer.config }
-    public var layout: TokenLayout { TokenLayout(groups: config.groups, bitsPerGroup: config.bitsPerGroup) }
+    /// Native and working resolution, K, and the token layout.
+    public let shape: TokenizerShape
+    public var layout: TokenLayout { shape.layout }
+    /// How images reach the network and come back.
+    public var input: TokenizerInput { TokenizerInput(shape: shape) }
 
     /// Images (or tiles) per network batch: bounds memory for huge tiled images.
     private static let batchLimit = 16
@@ -71,33 +76,20 @@ public final class VTokCodec {
 
     /// All K tokens of the image (of every tile when `tiled`). Truncate the result for fewer.
     public func encode(_ image: RGBImage, tiled: Bool = false) -> VTokFile {
-        let tiles: TileLayout = tiled ? .tiled(side: config.resolution) : .single
+        let tiles: TileLayout = tiled ? .tiled(side: shape.resolution) : .single
         let squares = tiled ? tileImages(image) : [image]
         var tokens: [[UInt32]] = []
         for start in stride(from: 0, to: squares.count, by: Self.batchLimit) {
             let batch = Array(squares[start..<min(start + Self.batchLimit, squares.count)])
-            tokens += tokenizer.tokens(images: workingBatch(batch))
+            tokens += tokenizer.tokens(images: input.batch(batch))
         }
         return VTokFile(width: image.width, height: image.height, tiles: tiles, layout: layout, modelID: modelID,
                         tokens: tokens)
     }
 
-    /// The tokenizer's input for native-resolution squares (or any image, stretched): fitted to the
-    /// native square with Lanczos, then area-averaged to the working resolution.
-    private func workingBatch(_ images: [RGBImage]) -> Tensor {
-        let r = config.workingResolution
-        let batch = Tensor(shape: [images.count, 3, r, r])
-        for (b, image) in images.enumerated() {
-            let native = image.resized(width: config.resolution, height: config.resolution, filter: .lanczos3)
-            let planes = native.resized(width: r, height: r, filter: .area).planarFloats()
-            planes.withUnsafeBufferPointer { (batch.pointer + b * 3 * r * r).update(from: $0.baseAddress!, count: planes.count) }
-        }
-        return batch
-    }
-
     /// Native-resolution tiles in row-major order; edge tiles repeat the last row and column.
     private func tileImages(_ image: RGBImage) -> [RGBImage] {
-        let side = config.resolution
+        let side = shape.resolution
         let grid = TileLayout.tiled(side: side).tileGrid(width: image.width, height: image.height)
         var tiles: [RGBImage] = []
         for row in 0..<grid.rows {
@@ -170,17 +162,17 @@ public final class VTokCodec {
         guard file.layout == layout else {
             throw TokenizerError.invalidTokens("the file's tokens are \(file.layout) but the model's are \(layout)")
         }
-        guard file.tokenCount <= config.maxTokens else {
-            throw TokenizerError.invalidTokens("\(file.tokenCount) tokens per tile; the model has \(config.maxTokens)")
+        guard file.tokenCount <= shape.maxTokens else {
+            throw TokenizerError.invalidTokens("\(file.tokenCount) tokens per tile; the model has \(shape.maxTokens)")
         }
         switch file.tiles {
         case .single:
-            return decodeSquares(file.tokens)[0].resized(width: file.width, height: file.height, filter: .lanczos3)
+            return input.stretched(decodeSquares(file.tokens)[0], width: file.width, height: file.height)
         case .tiled(let side):
-            guard side == config.resolution else {
-                throw TokenizerError.invalidTokens("tiles of \(side) px; the model's tiles are \(config.resolution) px")
+            guard side == shape.resolution else {
+                throw TokenizerError.invalidTokens("tiles of \(side) px; the model's tiles are \(shape.resolution) px")
             }
-            return assemble(tiles: decodeSquares(file.tokens).map { $0.resized(width: side, height: side, filter: .lanczos3) },
+            return assemble(tiles: decodeSquares(file.tokens).map { input.stretched($0, width: side, height: side) },
                             width: file.width, height: file.height, side: side)
         }
     }
@@ -195,14 +187,10 @@ public final class VTokCodec {
 
     /// Working-resolution images decoded from each token list.
     private func decodeSquares(_ tokens: [[UInt32]]) -> [RGBImage] {
-        let r = config.workingResolution
         var squares: [RGBImage] = []
         for start in stride(from: 0, to: tokens.count, by: Self.batchLimit) {
             let batch = Array(tokens[start..<min(start + Self.batchLimit, tokens.count)])
-            let planes = tokenizer.images(tokens: batch)
-            for b in 0..<batch.count {
-                squares.append(RGBImage(planarFloats: Array(planes[b * 3 * r * r..<(b + 1) * 3 * r * r]), width: r, height: r))
-            }
+            squares += input.images(planes: tokenizer.images(tokens: batch), count: batch.count)
         }
         return squares
     }
@@ -233,7 +221,7 @@ public final class VTokCodec {
         let size = max(1, batchSize ?? Self.batchLimit)
         var tokens: [[UInt32]] = []
         for start in stride(from: 0, to: images.count, by: size) {
-            tokens += tokenizer.tokens(images: workingBatch(Array(images[start..<min(start + size, images.count)])))
+            tokens += tokenizer.tokens(images: input.batch(Array(images[start..<min(start + size, images.count)])))
         }
         return tokens
     }
@@ -245,13 +233,13 @@ public final class VTokCodec {
         try Self.requireWithin(limits, width: width, height: height)
         let limit = UInt64(1) << UInt64(layout.bitsPerToken)
         for ids in tokens {
-            guard ids.count <= config.maxTokens else {
-                throw TokenizerError.invalidTokens("\(ids.count) tokens; the model has \(config.maxTokens)")
+            guard ids.count <= shape.maxTokens else {
+                throw TokenizerError.invalidTokens("\(ids.count) tokens; the model has \(shape.maxTokens)")
             }
             if let bad = ids.first(where: { UInt64($0) >= limit }) {
                 throw TokenizerError.invalidTokens("token id \(bad) is not below 2^\(layout.bitsPerToken)")
             }
         }
-        return decodeSquares(tokens).map { $0.resized(width: width, height: height, filter: .lanczos3) }
+        return decodeSquares(tokens).map { input.stretched($0, width: width, height: height) }
     }
 }

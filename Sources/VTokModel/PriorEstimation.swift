@@ -9,7 +9,7 @@ public enum PriorEstimation {
     /// Token counts per position, group and value over `images`, each encoded as `vtok encode`
     /// does (whole image, all tokens).
     public static func counts(codec: VTokCodec, images: [RGBImage]) -> [Double] {
-        let layout = codec.layout, positions = codec.config.maxTokens
+        let layout = codec.layout, positions = codec.shape.maxTokens
         let symbols = 1 << layout.bitsPerGroup
         var counts = [Double](repeating: 0, count: positions * layout.groups * symbols)
         for image in images {

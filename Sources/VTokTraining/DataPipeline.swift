@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import VTokImage
+import VTokModel
 import VTokNN
 
 // MARK: Loading
@@ -90,19 +91,14 @@ private final class ResultSlots: @unchecked Sendable {
 
 // MARK: Augmentation
 
-/// Where one training sample comes from: a square window of one image, maybe mirrored.
-public struct CropSpec: Equatable, Sendable {
-    public var x: Int
-    public var y: Int
-    public var side: Int
-    public var flipped: Bool
-}
 
 /// Turns the decoded training images into batches: epoch-shuffled order, random square crops,
 /// flips, kept lengths, all drawn from one `SeededRandom` the caller checkpoints.
 public final class TrainingData {
     public let images: [RGBImage]
-    public let resolution: Int
+    /// How a crop becomes a sample: the tokenizer's own preprocessing.
+    public let input: TokenizerInput
+    public var resolution: Int { input.workingResolution }
     public let minCropFraction: Float
     public let horizontalFlip: Bool
     public let lengths: LengthSampler
@@ -116,10 +112,10 @@ public final class TrainingData {
     public init(images: [RGBImage], config: TrainingConfig) {
         precondition(!images.isEmpty, "TrainingData: no images")
         self.images = images
-        resolution = config.model.workingResolution
+        input = TokenizerInput(shape: config.model.shape)
         minCropFraction = config.minCropFraction
         horizontalFlip = config.horizontalFlip
-        lengths = LengthSampler(maxTokens: config.model.maxTokens, uniformFraction: config.uniformLengthFraction)
+        lengths = LengthSampler(maxTokens: config.model.shape.maxTokens, uniformFraction: config.uniformLengthFraction)
         orderSeed = config.seed
     }
 
@@ -158,103 +154,8 @@ public final class TrainingData {
             let image = images[imageIndex(ofSample: firstSample + b)]
             let crop = randomCrop(width: image.width, height: image.height, using: &rng)
             kept.append(lengths.sample(using: &rng))
-            AreaResampler.resample(image, crop: crop, to: r, into: batch.pointer + b * 3 * r * r, scratch: &rowScratch)
+            input.write(crop: crop, of: image, into: batch.pointer + b * 3 * r * r, scratch: &rowScratch)
         }
         return kept
-    }
-}
-
-// MARK: Resampling
-
-/// Exact area averaging of a square crop to an R×R planar float image: every output pixel is the
-/// mean of the source area it covers, source pixels that straddle a boundary counted by the
-/// fraction they overlap. (`RGBImage.resized(filter: .area)` is exact only for integer factors: it
-/// gives each source pixel wholly to the output pixel its centre falls in, as PIL's box filter does.)
-public enum AreaResampler {
-    /// Per output index: the first source index and the weights of the source pixels it covers.
-    struct Weights {
-        var starts: [Int]
-        var counts: [Int]
-        var stride: Int
-        var values: [Float]
-    }
-
-    /// Weights mapping `sourceLength` samples to `outputLength`, mirrored if `reversed`.
-    static func weights(sourceLength: Int, outputLength: Int, reversed: Bool) -> Weights {
-        let scale = Double(sourceLength) / Double(outputLength)
-        let stride = Int(scale.rounded(.up)) + 2
-        var starts = [Int](repeating: 0, count: outputLength)
-        var counts = [Int](repeating: 0, count: outputLength)
-        var values = [Float](repeating: 0, count: outputLength * stride)
-        for i in 0..<outputLength {
-            let footprint = reversed ? outputLength - 1 - i : i
-            let low = Double(footprint) * scale, high = Double(footprint + 1) * scale
-            let first = Int(low.rounded(.down)), end = min(sourceLength, Int(high.rounded(.up)))
-            starts[i] = first
-            counts[i] = end - first
-            var total = 0.0
-            var raw: [Double] = []
-            for j in first..<end {
-                let overlap = min(Double(j + 1), high) - max(Double(j), low)
-                raw.append(max(0, overlap))
-                total += max(0, overlap)
-            }
-            for (k, w) in raw.enumerated() { values[i * stride + k] = Float(w / total) }
-        }
-        return Weights(starts: starts, counts: counts, stride: stride, values: values)
-    }
-
-    /// Writes the crop of `image`, area-averaged to `size`×`size` (mirrored if `crop.flipped`), as
-    /// three planes of values in [0, 1] at `output`.
-    public static func resample(_ image: RGBImage, crop: CropSpec, to size: Int, into output: UnsafeMutablePointer<Float>,
-                                scratch: inout [Float]) {
-        precondition(crop.side >= 1 && crop.x >= 0 && crop.y >= 0 && crop.x + crop.side <= image.width
-                     && crop.y + crop.side <= image.height, "AreaResampler: crop \(crop) outside \(image.width)x\(image.height)")
-        let horizontal = weights(sourceLength: crop.side, outputLength: size, reversed: crop.flipped)
-        let vertical = weights(sourceLength: crop.side, outputLength: size, reversed: false)
-        // Horizontal pass over the crop's rows: (side, size, 3) interleaved.
-        let rowLength = size * 3
-        if scratch.count < crop.side * rowLength { scratch = [Float](repeating: 0, count: crop.side * rowLength) }
-        image.pixels.withUnsafeBufferPointer { pixels in
-            scratch.withUnsafeMutableBufferPointer { rows in
-                horizontal.values.withUnsafeBufferPointer { weights in
-                    for y in 0..<crop.side {
-                        let source = ((crop.y + y) * image.width + crop.x) * 3
-                        for x in 0..<size {
-                            var r: Float = 0, g: Float = 0, b: Float = 0
-                            let start = source + horizontal.starts[x] * 3
-                            for k in 0..<horizontal.counts[x] {
-                                let w = weights[x * horizontal.stride + k]
-                                r += w * Float(pixels[start + 3 * k])
-                                g += w * Float(pixels[start + 3 * k + 1])
-                                b += w * Float(pixels[start + 3 * k + 2])
-                            }
-                            rows[y * rowLength + x * 3] = r
-                            rows[y * rowLength + x * 3 + 1] = g
-                            rows[y * rowLength + x * 3 + 2] = b
-                        }
-                    }
-                }
-                // Vertical pass into the planes, scaled to [0, 1].
-                let plane = size * size
-                vertical.values.withUnsafeBufferPointer { weights in
-                    for y in 0..<size {
-                        for x in 0..<size {
-                            var r: Float = 0, g: Float = 0, b: Float = 0
-                            for k in 0..<vertical.counts[y] {
-                                let w = weights[y * vertical.stride + k]
-                                let row = (vertical.starts[y] + k) * rowLength + x * 3
-                                r += w * rows[row]
-                                g += w * rows[row + 1]
-                                b += w * rows[row + 2]
-                            }
-                            output[y * size + x] = r / 255
-                            output[plane + y * size + x] = g / 255
-                            output[2 * plane + y * size + x] = b / 255
-                        }
-                    }
-                }
-            }
-        }
     }
 }

@@ -66,7 +66,7 @@ public struct TrainingResult: Sendable {
 
 /// Checkpoint metadata keys.
 enum CheckpointKey {
-    static let modelConfig = Tokenizer.configMetadataKey
+    static let modelConfig = TokenizerRegistry.configKey
     static let trainingConfig = "vtok.training.config"
     static let state = "vtok.training.state"
     static let parameterPrefix = "model."
@@ -76,14 +76,14 @@ enum CheckpointKey {
 /// average, validation, progress, checkpoints and exact resume.
 public final class Trainer {
     public let config: TrainingConfig
-    public let tokenizer: Tokenizer
+    public let tokenizer: any ImageTokenizer
     public let output: TrainingOutput
     public private(set) var state: TrainingState
     public private(set) var lastValidation: [Int: Double]?
     /// Receives progress; `line`s are also appended to train.log by the trainer itself.
     public var report: (TrainingMessage) -> Void = { _ in }
     /// Called after every step with its index (from 1) and losses, skipped steps included.
-    public var onStep: ((Int, Tokenizer.Losses) -> Void)?
+    public var onStep: ((Int, TrainingLosses) -> Void)?
 
     let optimizer: AdamW
     let ema: ExponentialMovingAverage
@@ -183,7 +183,7 @@ public final class Trainer {
         self.config = config
         self.output = output
         do {
-            tokenizer = try Tokenizer(config: config.model)
+            tokenizer = try config.model.makeTokenizer()
         } catch {
             throw .invalidConfig("model: \(error)")
         }
@@ -195,8 +195,8 @@ public final class Trainer {
         optimizer = AdamW(parameters: tokenizer.parameters, config: config.adamW)
         ema = ExponentialMovingAverage(parameters: tokenizer.parameters, decay: config.emaDecay)
         data = TrainingData(images: trainingImages.map(\.image), config: config)
-        validation = validationImages.isEmpty ? nil : ValidationSet(images: validationImages, model: config.model)
-        batch = Tensor(shape: [config.batchSize, 3, config.model.workingResolution, config.model.workingResolution])
+        validation = validationImages.isEmpty ? nil : ValidationSet(images: validationImages, shape: config.model.shape)
+        batch = Tensor(shape: [config.batchSize, 3, config.model.shape.workingResolution, config.model.shape.workingResolution])
         schedule = config.learningRateSchedule
         let fingerprint = Self.fingerprint(trainingImages)
         state = TrainingState(seed: config.seed)
@@ -231,7 +231,7 @@ public final class Trainer {
     /// parameters of layers the file's model lacks keep their initialisation (a layer that starts
     /// as the identity, like the convolutional head, then changes nothing at first). Returns the
     /// training record line: the file, its steps and hours, and which parameters started fresh.
-    static func warmStart(_ tokenizer: Tokenizer, from file: WeightsFile, path: String) throws(TrainingError) -> String {
+    static func warmStart(_ tokenizer: any ImageTokenizer, from file: WeightsFile, path: String) throws(TrainingError) -> String {
         let fresh: [Parameter]
         do {
             fresh = try file.loadShared(into: tokenizer.parameters)
@@ -272,7 +272,7 @@ public final class Trainer {
         let clock = RunClock(elapsed: state.elapsedSeconds, cpu: state.cpuSeconds)
         if state.step == 0 {
             emit("training \(tokenizer.parameterCount) parameters on \(data.images.count) images "
-                 + "(\(config.model.workingResolution)x\(config.model.workingResolution), batch \(config.batchSize), "
+                 + "(\(config.model.architecture), \(config.model.shape.workingResolution)x\(config.model.shape.workingResolution), batch \(config.batchSize), "
                  + "\(config.totalSteps) steps), validating on \(validation?.count ?? 0)")
         } else {
             emit("resuming at step \(state.step)/\(config.totalSteps) (\(state.imagesSeen) images seen, "
@@ -433,19 +433,23 @@ public final class Trainer {
         var start: Double
         var cpuStart: Double
         var steps = 0
-        var total = 0.0, reconstruction = 0.0, entropy = 0.0, rowEntropy = 0.0, codeEntropy = 0.0
-        var commitment = 0.0, norm = 0.0
+        var total = 0.0, reconstruction = 0.0, norm = 0.0
+        /// The architecture's own loss terms, summed, in the order they come.
+        var terms: [(name: String, sum: Double)] = []
         var dataSeconds = 0.0, stepSeconds = 0.0
         var images = 0
 
-        mutating func add(_ losses: Tokenizer.Losses, norm: Float) {
+        mutating func add(_ losses: TrainingLosses, norm: Float) {
             steps += 1
             total += Double(losses.total)
             reconstruction += Double(losses.reconstruction)
-            entropy += Double(losses.entropy)
-            rowEntropy += Double(losses.rowEntropy)
-            codeEntropy += Double(losses.codeEntropy)
-            commitment += Double(losses.commitment)
+            for term in losses.terms {
+                if let index = terms.firstIndex(where: { $0.name == term.name }) {
+                    terms[index].sum += Double(term.value)
+                } else {
+                    terms.append((term.name, Double(term.value)))
+                }
+            }
             self.norm += Double(norm)
         }
     }
@@ -455,11 +459,8 @@ public final class Trainer {
         let mse = window.reconstruction / n
         var parts = ["step \(state.step)/\(config.totalSteps)"]
         if window.steps > 0 {
-            parts += ["loss \(fixed(window.total / n, 5))",
-                      "psnr \(fixed(mse > 0 ? -10 * log10(mse) : 99, 2))",
-                      "ent \(fixed(window.entropy / n, 3)) (row \(fixed(window.rowEntropy / n, 3)) code \(fixed(window.codeEntropy / n, 3)))",
-                      "commit \(fixed(window.commitment / n, 4))",
-                      "gnorm \(fixed(window.norm / n, 3))"]
+            parts += ["loss \(fixed(window.total / n, 5))", "psnr \(fixed(mse > 0 ? -10 * log10(mse) : 99, 2))"]
+                + window.terms.map { "\($0.name) \(fixed($0.sum / n, 4))" } + ["gnorm \(fixed(window.norm / n, 3))"]
         }
         parts.append("lr \(scientific(learningRate))")
         let seconds = max(now - window.start, 1e-9)

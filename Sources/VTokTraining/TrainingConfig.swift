@@ -8,8 +8,9 @@ import VTokNN
 ///
 /// The defaults are the recipe of the shipped model.
 public struct TrainingConfig: Codable, Equatable, Sendable {
-    /// The tokenizer's architecture and loss weights.
-    public var model = TokenizerConfig()
+    /// The tokenizer's architecture (`"architecture"`, a `TokenizerRegistry` name; the transformer
+    /// when absent) and its hyperparameters and loss weights.
+    public var model = ModelConfig(TransformerConfig())
 
     // MARK: Optimisation
     /// Images per step.
@@ -103,13 +104,13 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         try require((0..<1).contains(emaDecay), "emaDecay must be in [0, 1)")
         try require((0...1).contains(uniformLengthFraction), "uniformLengthFraction must be in [0, 1]")
         try require(minCropFraction > 0 && minCropFraction <= 1, "minCropFraction must be in (0, 1]")
-        try require(maxImageShorterSide == 0 || maxImageShorterSide >= model.workingResolution,
-                    "maxImageShorterSide \(maxImageShorterSide) must be 0 or at least model.workingResolution \(model.workingResolution)")
+        try require(maxImageShorterSide == 0 || maxImageShorterSide >= model.shape.workingResolution,
+                    "maxImageShorterSide \(maxImageShorterSide) must be 0 or at least model.workingResolution \(model.shape.workingResolution)")
         try require(checkpointIntervalSeconds > 0, "checkpointIntervalSeconds must be positive")
         try require(validationIntervalSteps >= 0, "validationIntervalSteps must be 0 or more")
         try require(validationImages >= 0, "validationImages must be 0 or more")
-        try require(validationTokenCounts.allSatisfy { (1...model.maxTokens).contains($0) },
-                    "validationTokenCounts \(validationTokenCounts) must each be in 1...model.maxTokens (\(model.maxTokens))")
+        try require(validationTokenCounts.allSatisfy { (1...model.shape.maxTokens).contains($0) },
+                    "validationTokenCounts \(validationTokenCounts) must each be in 1...model.maxTokens (\(model.shape.maxTokens))")
         try require(logIntervalSteps >= 1, "logIntervalSteps must be at least 1")
     }
 
@@ -165,9 +166,14 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
             guard let original = defaults[key] else {
                 throw TrainingError.invalidConfig("unknown field \(name)")
             }
-            if let nested = original as? [String: Any] {
+            if var nested = original as? [String: Any] {
                 guard let nestedOverride = value as? [String: Any] else {
                     throw TrainingError.invalidConfig("field \(name) must be an object")
+                }
+                // Another architecture: its own fields and defaults replace the base's.
+                if name == "model", let architecture = nestedOverride["architecture"] as? String,
+                   architecture != nested["architecture"] as? String {
+                    nested = try JSONSerialization.jsonObject(with: JSONEncoder().encode(ModelConfig.defaults(of: architecture))) as! [String: Any]
                 }
                 result[key] = try merge(nestedOverride, into: nested, path: name)
             } else {

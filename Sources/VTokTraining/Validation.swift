@@ -6,39 +6,29 @@ import VTokNN
 
 /// The held-out images and how reconstruction quality is measured on them, the way the quality
 /// bars measure it: each image is fitted to the model's native resolution (shorter side scaled with
-/// Lanczos, central square), area-downscaled to the working resolution for the model, and the
-/// reconstruction is upscaled back with `upscaleFilter` and compared on 8-bit RGB at native
-/// resolution.
+/// Lanczos, central square) and goes through the tokenizer's `TokenizerInput`, as `vtok encode`
+/// does; the reconstruction comes back the same way and is compared on 8-bit RGB at native
+/// resolution, so the number is what a decoded file would score.
 public struct ValidationSet {
-    /// Upscaling from the working resolution back to native for the PSNR: Lanczos, as
-    /// `VTokCodec.decode` does, so the number is what a decoded file would score.
-    public static let upscaleFilter = ResampleFilter.lanczos3
-
     /// The native-resolution squares the PSNR compares against.
     public let references: [RGBImage]
     /// The model's inputs, (N, 3, R, R), values in [0, 1].
     public let inputs: Tensor
-    public let nativeResolution: Int
-    public let workingResolution: Int
+    public let input: TokenizerInput
+    public var nativeResolution: Int { input.nativeResolution }
+    public var workingResolution: Int { input.workingResolution }
 
-    public init(images: [RGBImage], model: TokenizerConfig) {
-        nativeResolution = model.resolution
-        workingResolution = model.workingResolution
-        references = images.map { $0.tokenizerPreprocessed(size: model.resolution) }
-        let r = model.workingResolution
-        let inputs = Tensor(shape: [images.count, 3, r, r])
-        for (index, reference) in references.enumerated() {
-            let planes = reference.resized(width: r, height: r, filter: .area).planarFloats()
-            planes.withUnsafeBufferPointer { (inputs.pointer + index * 3 * r * r).update(from: $0.baseAddress!, count: planes.count) }
-        }
-        self.inputs = inputs
+    public init(images: [RGBImage], shape: TokenizerShape) {
+        input = TokenizerInput(shape: shape)
+        references = images.map { $0.tokenizerPreprocessed(size: shape.resolution) }
+        inputs = input.batch(references)
     }
 
     public var count: Int { references.count }
 
     /// Mean PSNR (dB, 8-bit RGB at native resolution) over the images, decoding each from its first
     /// k tokens, for each k of `tokenCounts`. Runs in chunks of `chunkSize` images.
-    public func meanPSNR(of tokenizer: Tokenizer, tokenCounts: [Int], chunkSize: Int = 16) -> [Int: Double] {
+    public func meanPSNR(of tokenizer: any ImageTokenizer, tokenCounts: [Int], chunkSize: Int = 16) -> [Int: Double] {
         let r = workingResolution, perImage = 3 * r * r
         var totals = [Int: Double]()
         var start = 0
@@ -50,9 +40,8 @@ public struct ValidationSet {
             let tokens = tokenizer.tokens(images: chunk)
             for k in tokenCounts {
                 let output = tokenizer.images(tokens: tokens.map { Array($0.prefix(k)) })
-                for i in 0..<n {
-                    let small = RGBImage(planarFloats: Array(output[i * perImage..<(i + 1) * perImage]), width: r, height: r)
-                    let upscaled = small.resized(width: nativeResolution, height: nativeResolution, filter: Self.upscaleFilter)
+                for (i, small) in input.images(planes: output, count: n).enumerated() {
+                    let upscaled = input.stretched(small, width: nativeResolution, height: nativeResolution)
                     totals[k, default: 0] += PSNR.rgb(references[start + i], upscaled)
                 }
             }

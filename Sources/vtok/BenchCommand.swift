@@ -62,9 +62,9 @@ struct BenchCodec: ParsableCommand {
     func run() throws {
         let codec = try model.load()
         let loaded = try benchImages().prefix(limit).map { try $0().tokenizerPreprocessed(size: 256) }
-        let count = tokens ?? codec.config.maxTokens
-        guard (0...codec.config.maxTokens).contains(count) else {
-            throw CLIError.usage("--tokens \(count): the model has \(codec.config.maxTokens)")
+        let count = tokens ?? codec.shape.maxTokens
+        guard (0...codec.shape.maxTokens).contains(count) else {
+            throw CLIError.usage("--tokens \(count): the model has \(codec.shape.maxTokens)")
         }
         let result = try CodecBenchmark.run(codec: codec, images: loaded, tokens: count, repetitions: repetitions)
         print(json ? try jsonText(result) : result.summary)

@@ -41,12 +41,12 @@ struct Detokenize: ParsableCommand {
         var items: [DatasetDetokenizer.Item] = []
         for shard in shards {
             do {
-                items += try DatasetDetokenizer.items(shard: shard, size: try parsedSize(), native: codec.config.resolution)
+                items += try DatasetDetokenizer.items(shard: shard, size: try parsedSize(), native: codec.shape.resolution)
             } catch {
                 throw CLIError.badInput("\(shard): \(error)")
             }
         }
-        let maxTokens = codec.config.maxTokens
+        let maxTokens = codec.shape.maxTokens
         if let long = items.first(where: { $0.ids.count > maxTokens }) {
             throw CLIError.badInput("\(long.outputName): \(long.ids.count) tokens; the model has \(maxTokens)")
         }

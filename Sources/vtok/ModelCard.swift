@@ -14,7 +14,10 @@ struct ModelCard: Encodable, TextDescribable {
     let bitsPerToken: Int
     let groups: Int
     let bitsPerGroup: Int
-    let config: TokenizerConfig
+    let architecture: String
+    /// The architecture's config as the model file stores it.
+    let config: ModelConfig
+    let network: [String]
     /// Mean bits a token under the model's prior (its entropy, averaged over positions); nil when
     /// the model has no prior and its files have raw payloads.
     let priorBitsPerToken: Double?
@@ -31,13 +34,16 @@ struct ModelCard: Encodable, TextDescribable {
         self.path = path
         modelId = codec.modelID.description
         parameters = codec.tokenizer.parameterCount
-        config = codec.config
-        resolution = config.resolution
-        workingResolution = config.workingResolution
-        maxTokens = config.maxTokens
-        bitsPerToken = config.bitsPerToken
-        groups = config.groups
-        bitsPerGroup = config.bitsPerGroup
+        config = ModelConfig(codec.tokenizer.config)
+        architecture = config.architecture
+        network = codec.tokenizer.summary
+        let shape = codec.shape
+        resolution = shape.resolution
+        workingResolution = shape.workingResolution
+        maxTokens = shape.maxTokens
+        bitsPerToken = shape.bitsPerToken
+        groups = shape.groups
+        bitsPerGroup = shape.bitsPerGroup
         priorBitsPerToken = codec.prior?.meanEntropyBits
         training = codec.metadata.filter { $0.key.hasPrefix("vtok.training.") }
             .reduce(into: [:]) { $0[String($1.key.dropFirst("vtok.training.".count))] = $1.value }
@@ -45,17 +51,11 @@ struct ModelCard: Encodable, TextDescribable {
 
     var text: String {
         var lines = [
-            "\(path): vtok tokenizer \(modelId)",
-            "  tokens      up to \(maxTokens) per image or tile, \(bitsPerToken) bits each (\(groups) groups of \(bitsPerGroup) sign bits, "
-                + (config.groupCoding == .successive ? "successive: each group a \(bitsPerGroup)-bit scalar code)" : "independent)"),
+            "\(path): vtok tokenizer \(modelId), \(architecture) architecture",
+            "  tokens      up to \(maxTokens) per image or tile, \(bitsPerToken) bits each (\(groups) groups of \(bitsPerGroup) bits)",
             "  resolution  \(resolution)x\(resolution) native, \(workingResolution)x\(workingResolution) working",
-            "  network     \(config.encoderLayers)+\(config.decoderLayers) transformer blocks of width \(config.width), \(config.heads) heads, patch \(config.patchSize), \(config.tokensPerRegister) tokens per register; \(parameters) parameters",
-        ]
-        let routes = [config.spectralMixing ? "registers start from 2D-DCT poolings of the patches" : nil,
-                      config.linearPathTokens > 0 ? "linear path from the first \(config.linearPathTokens) tokens to pixels" : nil,
-                      config.refinementChannels > 0 ? "convolutional head over the pixels and \(config.refinementChannels) feature maps" : nil]
-            .compactMap { $0 }
-        if !routes.isEmpty { lines.append("  routes      " + routes.joined(separator: "; ")) }
+            "  network     \(parameters) parameters",
+        ] + network.map { "              " + $0 }
         lines.append("  prior       " + (priorBitsPerToken.map {
             String(format: "static, per position and group: %.2f bits a token on average (raw ids: %d); files are arithmetic-coded", $0, bitsPerToken)
         } ?? "none: files have raw payloads (vtok prior adds one)"))

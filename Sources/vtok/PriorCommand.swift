@@ -41,7 +41,7 @@ struct Prior: ParsableCommand {
         let codec = try model.load()
         let images = try load(data)
         let counts = PriorEstimation.counts(codec: codec, images: images)
-        let prior = try PriorEstimation.prior(layout: codec.layout, positions: codec.config.maxTokens, counts: counts, smoothing: smoothing)
+        let prior = try PriorEstimation.prior(layout: codec.layout, positions: codec.shape.maxTokens, counts: counts, smoothing: smoothing)
         let bytes = try PriorEstimation.weightsFile(try FileIO.read(path), adding: prior)
         try FileIO.write(bytes, to: output)
         let newID = ModelID(weightsFile: bytes)
@@ -50,7 +50,7 @@ struct Prior: ParsableCommand {
         if let val {
             let tokens = try load(val).flatMap { codec.encode($0).tokens }
             print(String(format: "  %@: %.2f bits a token over all %d, %.2f over the first 16, %.2f over the first 64",
-                         val, PriorEstimation.meanBits(of: tokens, under: prior), codec.config.maxTokens,
+                         val, PriorEstimation.meanBits(of: tokens, under: prior), codec.shape.maxTokens,
                          PriorEstimation.meanBits(of: tokens, under: prior, firstTokens: 16),
                          PriorEstimation.meanBits(of: tokens, under: prior, firstTokens: 64)))
         }

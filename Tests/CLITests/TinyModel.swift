@@ -3,8 +3,8 @@ import VTokModel
 /// The small untrained model the CLI tests write (64-px tiles, 16×16 working resolution, 12 tokens
 /// of `groups` × `bitsPerGroup` bits): fast to run, its quality beside the point.
 enum TinyModel {
-    static func config(groups: Int = 2, bitsPerGroup: Int = 5) -> TokenizerConfig {
-        var config = TokenizerConfig()
+    static func config(groups: Int = 2, bitsPerGroup: Int = 5) -> TransformerConfig {
+        var config = TransformerConfig()
         config.resolution = 64
         config.workingResolution = 16
         config.patchSize = 4
@@ -23,6 +23,6 @@ enum TinyModel {
 
     /// Writes the model's weights file (half precision) to `path`.
     static func write(to path: String, groups: Int = 2, bitsPerGroup: Int = 5) throws {
-        try Tokenizer(config: config(groups: groups, bitsPerGroup: bitsPerGroup)).weightsFile().write(to: path, as: .float16)
+        try TransformerTokenizer(config: config(groups: groups, bitsPerGroup: bitsPerGroup)).weightsFile().write(to: path, as: .float16)
     }
 }

@@ -6,8 +6,8 @@ import XCTest
 @testable import VTokModel
 
 /// A tokenizer small enough for debug builds: 16×16 working images, 4×4 patches, K = 8.
-func tinyConfig(linearPathTokens: Int = 4) -> TokenizerConfig {
-    var config = TokenizerConfig()
+func tinyConfig(linearPathTokens: Int = 4) -> TransformerConfig {
+    var config = TransformerConfig()
     config.resolution = 32
     config.workingResolution = 16
     config.patchSize = 4
@@ -37,7 +37,7 @@ final class TokenizerTests: XCTestCase {
             .deletingLastPathComponent().appendingPathComponent("Sources/VTokModel/Resources/default-model.safetensors")
         let bytes = [UInt8](try Data(contentsOf: shipped))
         XCTAssertEqual(codec.modelID, ModelID(weightsFile: bytes), "found a model other than the repository's")
-        XCTAssertEqual(codec.config.resolution, 256)
+        XCTAssertEqual(codec.shape.resolution, 256)
     }
 
     /// The CLI and the library report a missing model with the same message: what to do, and where it looked.
@@ -51,7 +51,7 @@ final class TokenizerTests: XCTestCase {
     }
 
     func testRegistersAreCausal() throws {
-        let tokenizer = try Tokenizer(config: tinyConfig())
+        let tokenizer = try TransformerTokenizer(config: tinyConfig())
         let images = randomImages(batch: 2, resolution: 16, seed: 3)
         let all = tokenizer.latents(images: images).values
         let K = tokenizer.config.maxTokens, bits = all.count / (2 * K)  // latents per token
@@ -67,7 +67,7 @@ final class TokenizerTests: XCTestCase {
     }
 
     func testDecodingUsesOnlyTheKeptTokens() throws {
-        let tokenizer = try Tokenizer(config: tinyConfig())
+        let tokenizer = try TransformerTokenizer(config: tinyConfig())
         let tokens = tokenizer.tokens(images: randomImages(batch: 1, resolution: 16, seed: 4))[0]
         var altered = tokens
         for i in 3..<altered.count { altered[i] ^= 0b101 }
@@ -79,7 +79,7 @@ final class TokenizerTests: XCTestCase {
     }
 
     func testTrainingStepLowersTheLossOnAFixedBatch() throws {
-        let tokenizer = try Tokenizer(config: tinyConfig())
+        let tokenizer = try TransformerTokenizer(config: tinyConfig())
         let images = randomImages(batch: 4, resolution: 16, seed: 5)
         let optimizer = AdamW(parameters: tokenizer.parameters)
         var first: Float = 0, last: Float = 0
@@ -94,9 +94,9 @@ final class TokenizerTests: XCTestCase {
     }
 
     func testWeightsFileRoundTripGivesTheSameModel() throws {
-        let tokenizer = try Tokenizer(config: tinyConfig())
+        let tokenizer = try TransformerTokenizer(config: tinyConfig())
         let bytes = try tokenizer.weightsFile().serialized(as: .float32)
-        let loaded = try Tokenizer(weights: try WeightsFile(bytes: bytes))
+        let loaded = try TransformerTokenizer(weights: try WeightsFile(bytes: bytes))
         XCTAssertEqual(loaded.config, tokenizer.config)
         let images = randomImages(batch: 1, resolution: 16, seed: 6)
         XCTAssertEqual(loaded.tokens(images: images), tokenizer.tokens(images: images))
@@ -105,17 +105,17 @@ final class TokenizerTests: XCTestCase {
     func testAFileFromBeforeSpectralMixingLoadsWithoutIt() throws {
         var config = tinyConfig()
         config.spectralMixing = false
-        let tokenizer = try Tokenizer(config: config)
+        let tokenizer = try TransformerTokenizer(config: config)
         var file = tokenizer.weightsFile()
-        let json = try XCTUnwrap(file.metadata[Tokenizer.configMetadataKey])
+        let json = try XCTUnwrap(file.metadata[TokenizerRegistry.configKey])
         XCTAssertTrue(json.contains("\"spectralMixing\":false"), json)
-        file.metadata[Tokenizer.configMetadataKey] = json.replacingOccurrences(of: "\"spectralMixing\":false,", with: "")
-        let loaded = try Tokenizer(weights: file)
+        file.metadata[TokenizerRegistry.configKey] = json.replacingOccurrences(of: "\"spectralMixing\":false,", with: "")
+        let loaded = try TransformerTokenizer(weights: file)
         XCTAssertFalse(loaded.config.spectralMixing)
         let images = randomImages(batch: 1, resolution: 16, seed: 8)
         XCTAssertEqual(loaded.tokens(images: images), tokenizer.tokens(images: images))
         // Today's models have the two mixing matrices, register count × patch count and back.
-        let mixing = try Tokenizer(config: tinyConfig()).parameters.filter { $0.name.hasSuffix("_mixing") }
+        let mixing = try TransformerTokenizer(config: tinyConfig()).parameters.filter { $0.name.hasSuffix("_mixing") }
         XCTAssertEqual(mixing.map(\.name), ["encoder.register_mixing", "decoder.query_mixing"])
         XCTAssertEqual(mixing.map(\.shape), [[4, 16], [16, 4]])
     }
@@ -125,7 +125,7 @@ final class TokenizerTests: XCTestCase {
         plain.refinementChannels = 0
         var refined = tinyConfig()
         refined.refinementChannels = 3
-        let without = try Tokenizer(config: plain), with = try Tokenizer(config: refined)
+        let without = try TransformerTokenizer(config: plain), with = try TransformerTokenizer(config: refined)
         // The head's layers come last, so the same seed gives every other layer the same weights.
         XCTAssertEqual(Array(with.parameters.prefix(without.parameters.count)).map(\.value), without.parameters.map(\.value))
         XCTAssertEqual(with.parameters.dropFirst(without.parameters.count).map(\.name),
@@ -141,13 +141,13 @@ final class TokenizerTests: XCTestCase {
     func testAFileFromBeforeTheRefinementHeadLoadsWithoutIt() throws {
         var config = tinyConfig()
         config.refinementChannels = 0
-        let tokenizer = try Tokenizer(config: config)
+        let tokenizer = try TransformerTokenizer(config: config)
         var file = tokenizer.weightsFile()
-        let json = try XCTUnwrap(file.metadata[Tokenizer.configMetadataKey])
-        file.metadata[Tokenizer.configMetadataKey] = json.replacingOccurrences(of: "\"refinementChannels\":0,", with: "")
+        let json = try XCTUnwrap(file.metadata[TokenizerRegistry.configKey])
+        file.metadata[TokenizerRegistry.configKey] = json.replacingOccurrences(of: "\"refinementChannels\":0,", with: "")
             .replacingOccurrences(of: "\"refinementHiddenChannels\":32,", with: "")
-        XCTAssertFalse(try XCTUnwrap(file.metadata[Tokenizer.configMetadataKey]).contains("refinement"))
-        let loaded = try Tokenizer(weights: file)
+        XCTAssertFalse(try XCTUnwrap(file.metadata[TokenizerRegistry.configKey]).contains("refinement"))
+        let loaded = try TransformerTokenizer(weights: file)
         XCTAssertEqual(loaded.config.refinementChannels, 0)
         let images = randomImages(batch: 1, resolution: 16, seed: 11)
         let tokens = tokenizer.tokens(images: images)
@@ -157,8 +157,8 @@ final class TokenizerTests: XCTestCase {
 
     func testAWeightsFileWithoutConfigIsRefused() throws {
         var file = WeightsFile()
-        file.add(try Tokenizer(config: tinyConfig()).parameters)
-        XCTAssertThrowsError(try Tokenizer(weights: file)) { error in
+        file.add(try TransformerTokenizer(config: tinyConfig()).parameters)
+        XCTAssertThrowsError(try TransformerTokenizer(weights: file)) { error in
             XCTAssertTrue("\(error)".contains("vtok.config"), "\(error)")
         }
     }
@@ -166,10 +166,10 @@ final class TokenizerTests: XCTestCase {
     func testInvalidConfigsNameTheField() {
         var config = tinyConfig()
         config.patchSize = 5
-        XCTAssertThrowsError(try Tokenizer(config: config)) { XCTAssertTrue("\($0)".contains("patchSize"), "\($0)") }
+        XCTAssertThrowsError(try TransformerTokenizer(config: config)) { XCTAssertTrue("\($0)".contains("patchSize"), "\($0)") }
         config = tinyConfig()
         config.bitsPerGroup = 20
-        XCTAssertThrowsError(try Tokenizer(config: config)) { XCTAssertTrue("\($0)".contains("bitsPerGroup"), "\($0)") }
+        XCTAssertThrowsError(try TransformerTokenizer(config: config)) { XCTAssertTrue("\($0)".contains("bitsPerGroup"), "\($0)") }
     }
 }
 

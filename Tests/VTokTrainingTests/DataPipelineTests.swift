@@ -3,6 +3,7 @@ import VTokNN
 import VTokTestSupport
 import XCTest
 @testable import VTokTraining
+@testable import VTokModel
 
 final class DataPipelineTests: XCTestCase {
     private func images() -> [RGBImage] {
@@ -12,7 +13,7 @@ final class DataPipelineTests: XCTestCase {
     func testBatchesAreRxRAndDeterministicForASeed() {
         let config = Tiny.config
         let data = TrainingData(images: images(), config: config)
-        let r = config.model.workingResolution
+        let r = config.model.shape.workingResolution
         let a = Tensor(shape: [6, 3, r, r]), b = Tensor(shape: [6, 3, r, r])
         var rngA = SeededRandom(seed: 5), rngB = SeededRandom(seed: 5)
         let keptA = data.fillBatch(a, firstSample: 3, rng: &rngA)
@@ -21,7 +22,7 @@ final class DataPipelineTests: XCTestCase {
         XCTAssertEqual(a.values, b.values)
         XCTAssertEqual(rngA, rngB)
         XCTAssert(a.values.allSatisfy { (0...1).contains($0) })
-        XCTAssert(keptA.allSatisfy { (1...config.model.maxTokens).contains($0) })
+        XCTAssert(keptA.allSatisfy { (1...config.model.shape.maxTokens).contains($0) })
         // Another state, another batch.
         var rngC = SeededRandom(seed: 6)
         _ = data.fillBatch(b, firstSample: 3, rng: &rngC)

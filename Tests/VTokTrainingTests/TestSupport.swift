@@ -7,8 +7,8 @@ import XCTest
 
 /// The tiny model and run the tests train: 16×16 working resolution, a few thousand parameters.
 enum Tiny {
-    static var model: TokenizerConfig {
-        var model = TokenizerConfig()
+    static var model: TransformerConfig {
+        var model = TransformerConfig()
         model.resolution = 32
         model.workingResolution = 16
         model.patchSize = 4
@@ -26,7 +26,7 @@ enum Tiny {
 
     static var config: TrainingConfig {
         var config = TrainingConfig()
-        config.model = model
+        config.model = ModelConfig(model)
         config.batchSize = 8
         config.totalSteps = 40
         config.peakLearningRate = 3e-3
@@ -78,5 +78,13 @@ enum Generated {
                                    to: url.appendingPathComponent(String(format: "img%03d.png", i)).path)
         }
         return url
+    }
+}
+
+extension ModelConfig {
+    /// The transformer's fields, for tests that change one.
+    var transformer: TransformerConfig {
+        get { value as! TransformerConfig }
+        set { value = newValue }
     }
 }

@@ -93,7 +93,7 @@ final class TrainerTests: XCTestCase {
         }
         var changed = config
         changed.batchSize = 4
-        changed.model.width = 64
+        changed.model.transformer.width = 64
         XCTAssertThrowsError(try trainer(changed, out: "run", resume: true)) { error in
             guard case TrainingError.checkpoint(let message) = error else { return XCTFail("\(error)") }
             XCTAssert(message.contains("batchSize") && message.contains("model.width"), message)
@@ -137,8 +137,8 @@ final class TrainerTests: XCTestCase {
         XCTAssertNotNil(model.metadata["vtok.config"])
         XCTAssertEqual(model.tensors.count, trainer.tokenizer.parameters.count)
         // What `vtok encode --model` loads.
-        let loaded = try Tokenizer(weights: model)
-        XCTAssertEqual(loaded.config, config.model)
+        let loaded = try TransformerTokenizer(weights: model)
+        XCTAssertEqual(loaded.config, config.model.transformer)
         XCTAssertEqual(model.metadata["vtok.training.steps"], "3 of 40, batch 8")
     }
 
@@ -163,7 +163,7 @@ final class TrainerTests: XCTestCase {
     /// file's model stands; the model card names the source and the new layers.
     func testWarmStartCopiesSharedLayersAndAddsTheHead() throws {
         var plain = Tiny.config
-        plain.model.refinementChannels = 0
+        plain.model.transformer.refinementChannels = 0
         plain.totalSteps = 6
         plain.validationIntervalSteps = 0
         let source = try trainer(plain, out: "plain")
@@ -172,7 +172,7 @@ final class TrainerTests: XCTestCase {
 
         let sameDesign = try trainer(plain, out: "same", initialWeights: (file, "plain.safetensors"))
         var refined = Tiny.config
-        refined.model.refinementChannels = 4
+        refined.model.transformer.refinementChannels = 4
         let withHead = try trainer(refined, out: "head", initialWeights: (file, "plain.safetensors"))
         let stored = Dictionary(uniqueKeysWithValues: file.tensors.map { ($0.name, $0.values) })
         for parameter in withHead.tokenizer.parameters where !parameter.name.contains("refinement") && !parameter.name.contains("to_features") {
@@ -186,7 +186,7 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(withHead.modelWeights().metadata["vtok.training.warm_start"], note)
 
         var wider = refined
-        wider.model.width = 48
+        wider.model.transformer.width = 48
         XCTAssertThrowsError(try trainer(wider, out: "wider", initialWeights: (file, "plain.safetensors"))) { error in
             XCTAssert("\(error)".contains("another architecture"), "\(error)")
         }

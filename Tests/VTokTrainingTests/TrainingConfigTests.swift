@@ -7,7 +7,7 @@ final class TrainingConfigTests: XCTestCase {
         let config = try TrainingConfig.parse(json: Data(#"{"batchSize": 4, "model": {"width": 240}, "validationTokenCounts": [1, 2]}"#.utf8))
         var expected = TrainingConfig()
         expected.batchSize = 4
-        expected.model.width = 240
+        expected.model.transformer.width = 240
         expected.validationTokenCounts = [1, 2]
         XCTAssertEqual(config, expected)
         XCTAssertEqual(try TrainingConfig.parse(json: Data("{}".utf8)), TrainingConfig())
@@ -41,7 +41,7 @@ final class TrainingConfigTests: XCTestCase {
     func testDifferingFieldsAreNamed() {
         var other = TrainingConfig()
         other.totalSteps = 5
-        other.model.width = 64
+        other.model.transformer.width = 64
         other.uniformLengthFraction = 0.25
         XCTAssertEqual(TrainingConfig().differingFields(from: other), ["model.width", "totalSteps", "uniformLengthFraction"])
         XCTAssertEqual(TrainingConfig().differingFields(from: TrainingConfig()), [])

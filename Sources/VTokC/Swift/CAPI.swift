@@ -186,9 +186,9 @@ public func vtkModelGetInfo(_ model: OpaquePointer?, _ outInfo: UnsafeMutablePoi
         let codec = model.codec   // immutable after loading: no lock needed
         let id = codec.modelID.bytes
         outInfo.pointee = vtk_model_info(
-            resolution: Int32(codec.config.resolution), max_tokens: Int32(codec.config.maxTokens),
-            bits_per_token: Int32(codec.layout.bitsPerToken), groups: Int32(codec.config.groups),
-            bits_per_group: Int32(codec.config.bitsPerGroup), model_id: (id[0], id[1], id[2], id[3]))
+            resolution: Int32(codec.shape.resolution), max_tokens: Int32(codec.shape.maxTokens),
+            bits_per_token: Int32(codec.layout.bitsPerToken), groups: Int32(codec.shape.groups),
+            bits_per_group: Int32(codec.shape.bitsPerGroup), model_id: (id[0], id[1], id[2], id[3]))
     }
 }
 
@@ -309,7 +309,7 @@ public func vtkEncodeTokensBatch(_ model: OpaquePointer?, _ count: Int32, _ rgb:
         guard count >= 0 else { throw APIError.invalid("count \(count) is negative") }
         guard let rgb, let widths, let heights, let strides else { throw APIError.invalid("rgb, widths, heights or strides is NULL") }
         guard let outIDs, let outTokens else { throw APIError.invalid("out_ids or out_tokens is NULL") }
-        let maxTokens = model.codec.config.maxTokens
+        let maxTokens = model.codec.shape.maxTokens
         guard tokens == -1 || (0...maxTokens).contains(Int(tokens)) else {
             throw APIError.invalid("tokens \(tokens): give -1 (all) or 0...\(maxTokens)")
         }
@@ -345,8 +345,8 @@ public func vtkDecode(_ model: OpaquePointer?, _ data: UnsafePointer<UInt8>?, _ 
 /// `tiles` sequences of `tokens` ids from a caller's buffer, checked against the model.
 private func idLists(_ ids: UnsafePointer<UInt32>?, sequences: Int32, tokens: Int32, codec: VTokCodec) throws -> [[UInt32]] {
     guard sequences >= 0, tokens >= 0 else { throw APIError.invalid("negative count: \(sequences) sequences of \(tokens) tokens") }
-    guard Int(tokens) <= codec.config.maxTokens else {
-        throw APIError.invalid("\(tokens) tokens per sequence; the model has \(codec.config.maxTokens)")
+    guard Int(tokens) <= codec.shape.maxTokens else {
+        throw APIError.invalid("\(tokens) tokens per sequence; the model has \(codec.shape.maxTokens)")
     }
     guard let ids else {
         if tokens == 0 { return Array(repeating: [], count: Int(sequences)) }
@@ -380,11 +380,11 @@ public func vtkDecodeTokens(_ model: OpaquePointer?, _ ids: UnsafePointer<UInt32
         guard tiled == 0 || tiled == 1 else { throw APIError.invalid("tiled must be 0 or 1") }
         let (w, h) = try outputSize(width, height)
         let codec = model.codec
-        let layout: TileLayout = tiled == 1 ? .tiled(side: codec.config.resolution) : .single
+        let layout: TileLayout = tiled == 1 ? .tiled(side: codec.shape.resolution) : .single
         let expected = layout.tileCount(width: w, height: h)
         guard Int(tiles) == expected else {
             throw APIError.invalid("\(tiles) token sequences for a \(w)x\(h) image; it needs \(expected)"
-                                   + (tiled == 1 ? " tiles of \(codec.config.resolution) px" : " (not tiled)"))
+                                   + (tiled == 1 ? " tiles of \(codec.shape.resolution) px" : " (not tiled)"))
         }
         let lists = try idLists(ids, sequences: tiles, tokens: tokens, codec: codec)
         let file = VTokFile(width: w, height: h, tiles: layout, layout: codec.layout, modelID: codec.modelID, tokens: lists)

@@ -21,8 +21,8 @@ import VTokNN
 /// and the pixels corrects each pixel across the patch borders (`ConvolutionalRefinement`).
 ///
 /// Images here are (B, 3, R, R) tensors at the working resolution R with values in [0, 1].
-public final class Tokenizer {
-    public let config: TokenizerConfig
+public final class TransformerTokenizer: ImageTokenizer {
+    public let config: TransformerConfig
 
     private let encoder: Sequential
     private let encoderRegisters: LearnedTokens
@@ -47,7 +47,7 @@ public final class Tokenizer {
 
     public let parameters: [Parameter]
 
-    public init(config: TokenizerConfig) throws(TokenizerError) {
+    public init(config: TransformerConfig) throws {
         try config.validate()
         self.config = config
         var rng = SeededRandom(seed: config.seed)
@@ -136,26 +136,12 @@ public final class Tokenizer {
             + (toFeatures?.parameters ?? []) + (refinement?.parameters ?? [])
     }
 
-    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
-
     // MARK: Training
-
-    /// What one step measured. `reconstruction` is the mean squared error per pixel and channel on
-    /// the [0, 1] scale (PSNR = −10·log10 of it), `perSample` the same per image.
-    public struct Losses: Sendable {
-        public var total: Float
-        public var reconstruction: Float
-        public var perSample: [Float]
-        public var entropy: Float
-        public var rowEntropy: Float
-        public var codeEntropy: Float
-        public var commitment: Float
-    }
 
     /// Forward and backward on a batch, sample b decoded from its first `keptLengths[b]` tokens.
     /// Gradients are added into `parameters` (the caller zeroes them and steps the optimiser).
     @discardableResult
-    public func trainingStep(images: Tensor, keptLengths: [Int]) -> Losses {
+    public func trainingStep(images: Tensor, keptLengths: [Int]) -> TrainingLosses {
         let output = forward(images: images, keptLengths: keptLengths)
         let reconstruction = loss.forward(output, normalizedInput!)
         let dOutput = loss.backward()
@@ -178,19 +164,19 @@ public final class Tokenizer {
                                           commitmentWeight: config.commitmentWeight)
         _ = encoder.backward(dLatents)
         // The model works on [-1, 1] images: MSE there is 4× the MSE on [0, 1].
-        return Losses(total: reconstruction + config.entropyWeight * quantizer.entropyLoss
-                          + config.commitmentWeight * quantizer.commitmentLoss,
-                      reconstruction: reconstruction / 4, perSample: loss.perSample.map { $0 / 4 },
-                      entropy: quantizer.entropyLoss, rowEntropy: quantizer.rowEntropy,
-                      codeEntropy: quantizer.codeEntropy, commitment: quantizer.commitmentLoss)
+        return TrainingLosses(total: reconstruction + config.entropyWeight * quantizer.entropyLoss
+                                  + config.commitmentWeight * quantizer.commitmentLoss,
+                              reconstruction: reconstruction / 4, perSample: loss.perSample.map { $0 / 4 },
+                              terms: [("ent", quantizer.entropyLoss), ("row", quantizer.rowEntropy),
+                                      ("code", quantizer.codeEntropy), ("commit", quantizer.commitmentLoss)])
     }
 
     private func forward(images: Tensor, keptLengths: [Int]) -> Tensor {
         let batch = images.shape[0]
         precondition(images.shape == [batch, 3, config.workingResolution, config.workingResolution],
-                      "Tokenizer: images \(images.shape), expects [B, 3, \(config.workingResolution), \(config.workingResolution)]")
+                      "TransformerTokenizer: images \(images.shape), expects [B, 3, \(config.workingResolution), \(config.workingResolution)]")
         precondition(keptLengths.count == batch && keptLengths.allSatisfy { (0...config.maxTokens).contains($0) },
-                     "Tokenizer: kept lengths \(keptLengths) for batch \(batch), K = \(config.maxTokens)")
+                     "TransformerTokenizer: kept lengths \(keptLengths) for batch \(batch), K = \(config.maxTokens)")
         let latents = encoder.forward(normalized(images))
         let quantized = quantizer.forward(latents)
         return decode(quantized: quantized, keptLengths: keptLengths)
@@ -264,7 +250,7 @@ public final class Tokenizer {
     /// first rows: the causal order among registers.
     public func latents(images: Tensor, registers: Int? = nil) -> Tensor {
         let count = registers ?? config.registerCount
-        precondition((1...config.registerCount).contains(count), "Tokenizer: \(count) registers of \(config.registerCount)")
+        precondition((1...config.registerCount).contains(count), "TransformerTokenizer: \(count) registers of \(config.registerCount)")
         setActiveRegisters(count)
         defer { setActiveRegisters(config.registerCount) }
         return encoder.forward(normalized(images))
@@ -299,7 +285,7 @@ public final class Tokenizer {
         let values = quantizer.decoderValuesPerToken, perImage = config.maxTokens * values
         let quantized = Tensor(shape: [tokens.count, config.maxTokens, values])
         for (b, ids) in tokens.enumerated() {
-            precondition(ids.count <= config.maxTokens, "Tokenizer: \(ids.count) tokens, K = \(config.maxTokens)")
+            precondition(ids.count <= config.maxTokens, "TransformerTokenizer: \(ids.count) tokens, K = \(config.maxTokens)")
             quantizer.decoderValues(of: ids, into: quantized.pointer + b * perImage)
         }
         let output = decode(quantized: quantized, keptLengths: tokens.map(\.count))

@@ -2,7 +2,9 @@ import Foundation
 
 /// Every hyperparameter of a tokenizer's architecture and losses. Stored as JSON in the weights
 /// file's metadata (`vtok.config`), so a weights file is self-describing.
-public struct TokenizerConfig: Codable, Equatable, Sendable {
+public struct TransformerConfig: TokenizerArchitectureConfig {
+    public static let architecture = "transformer"
+
     /// Images (or tiles) are fitted to this square: the tokenizer's native resolution.
     public var resolution = 256
     /// The square the transformer reads and writes: the native image area-averaged by
@@ -66,10 +68,15 @@ public struct TokenizerConfig: Codable, Equatable, Sendable {
         for (name, value) in Self.valuesOfFieldsAbsentFromOlderFiles where fields[name] == nil {
             fields[name] = value
         }
-        self = try JSONDecoder().decode(TokenizerConfig.self, from: JSONSerialization.data(withJSONObject: fields))
+        self = try JSONDecoder().decode(TransformerConfig.self, from: JSONSerialization.data(withJSONObject: fields))
     }
 
     public var bitsPerToken: Int { groups * bitsPerGroup }
+    public var shape: TokenizerShape {
+        TokenizerShape(resolution: resolution, workingResolution: workingResolution, maxTokens: maxTokens,
+                       groups: groups, bitsPerGroup: bitsPerGroup)
+    }
+    public func makeTokenizer() throws -> any ImageTokenizer { try TransformerTokenizer(config: self) }
     public var registerCount: Int { maxTokens / tokensPerRegister }
     public var patchGrid: Int { workingResolution / patchSize }
     public var patchCount: Int { patchGrid * patchGrid }
