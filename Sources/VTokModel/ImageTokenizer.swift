@@ -141,6 +141,7 @@ public enum TokenizerRegistry {
     /// Every registered architecture's config type.
     public static let configTypes: [any TokenizerArchitectureConfig.Type] = [
         TransformerConfig.self,
+        ConvolutionalConfig.self,
     ]
 
     /// Model file metadata keys.

@@ -24,6 +24,19 @@ enum Tiny {
         return model
     }
 
+    /// The convolutional architecture at the same sizes: 16×16 working, a 4×4×4 latent grid, 16 tokens.
+    static var convolutional: ConvolutionalConfig {
+        var model = ConvolutionalConfig()
+        model.resolution = 32
+        model.workingResolution = 16
+        model.stages = 2
+        model.kernelSize = 3
+        model.channels = 6
+        model.latentChannels = 4
+        model.rateWeight = 0.1
+        return model
+    }
+
     static var config: TrainingConfig {
         var config = TrainingConfig()
         config.model = ModelConfig(model)

@@ -52,17 +52,28 @@ final class TrainerTests: XCTestCase {
     }
 
     func testResumeIsBitExact() throws {
+        try checkResumeIsBitExact(Tiny.config, out: "transformer")
+    }
+
+    func testResumeIsBitExactForTheConvolutionalArchitecture() throws {
         var config = Tiny.config
+        config.model = ModelConfig(Tiny.convolutional)
+        config.validationTokenCounts = [1, 4, 16]
+        try checkResumeIsBitExact(config, out: "convolutional")
+    }
+
+    private func checkResumeIsBitExact(_ base: TrainingConfig, out: String) throws {
+        var config = base
         config.totalSteps = 8
         config.validationIntervalSteps = 3
-        let whole = try trainer(config, out: "whole")
+        let whole = try trainer(config, out: out + "-whole")
         try whole.run()
 
-        let firstHalf = try trainer(config, out: "halves")
+        let firstHalf = try trainer(config, out: out + "-halves")
         let stopped = try firstHalf.run(untilStep: 4)
         XCTAssertFalse(stopped.finished)
         XCTAssertEqual(stopped.step, 4)
-        let secondHalf = try trainer(config, out: "halves", resume: true)
+        let secondHalf = try trainer(config, out: out + "-halves", resume: true)
         XCTAssertEqual(secondHalf.state.step, 4)
         XCTAssertTrue(try secondHalf.run().finished)
 

@@ -1,0 +1,185 @@
+import Foundation
+import VTokContainer
+import VTokNN
+
+/// A learned transform codec whose latent grid is the token sequence (the shape of Ballé et al.'s
+/// factorized-prior model, with vtok's tokens and prefix property).
+///
+/// Analysis: `stages` strided convolutions with GDN between them take the (B, 3, R, R) image to a
+/// (B, M, h, h) latent grid, h = R / 2^stages. Each latent value is rounded to one of L = 2^b
+/// integer levels (straight-through in training). A token is one channel's `blockSide`² block of
+/// values, one group of b bits each; tokens run channel by channel (channel 0's blocks in raster
+/// order first), so a prefix holds whole leading channels and part of the next one.
+/// Synthesis: transposed convolutions with inverse GDN from the grid, where every value past the
+/// kept prefix is 0, back to the image.
+///
+/// Training: per sample a kept length k (tail drop), the distortion on the image decoded from the
+/// first k tokens, and the rate of those k tokens under a learned per-channel categorical prior
+/// (`CategoricalPrior`), the very prior the container codes the tokens with: loss = MSE·255² + λ·bits.
+/// So the first channels learn the coarse picture (every prefix needs them) and each later channel
+/// carries what its bits buy.
+public final class ConvolutionalTokenizer: ImageTokenizer {
+    public let config: ConvolutionalConfig
+    public let parameters: [Parameter]
+
+    private let analysis: Sequential
+    private let synthesis: Sequential
+    private let quantizer: ScalarQuantizer
+    private let prior: CategoricalPrior
+    private let loss = ReconstructionLoss(.meanSquaredError)
+
+    private var centred: Tensor?
+    private var keptMask: Tensor?
+    private var keptLatents: Tensor?
+    private var latentGradient: Tensor?
+    private var decodedLatents: Tensor?
+    private var reconstruction: Tensor?
+
+    public init(config: ConvolutionalConfig) throws {
+        try config.validate()
+        self.config = config
+        var rng = SeededRandom(seed: config.seed)
+        let n = config.channels, m = config.latentChannels, k = config.kernelSize, pad = k / 2
+        var encoder: [any Layer] = [], decoder: [any Layer] = []
+        for stage in 0..<config.stages {
+            let last = stage == config.stages - 1
+            encoder.append(Conv2d(name: "analysis.conv\(stage)", inputChannels: stage == 0 ? 3 : n,
+                                  outputChannels: last ? m : n, kernelSize: k, stride: 2, padding: pad, rng: &rng))
+            if !last { encoder.append(GDN(name: "analysis.gdn\(stage)", channels: n)) }
+        }
+        for stage in 0..<config.stages {
+            let last = stage == config.stages - 1
+            decoder.append(TransposedConv2d(name: "synthesis.deconv\(stage)", inputChannels: stage == 0 ? m : n,
+                                            outputChannels: last ? 3 : n, kernelSize: k, stride: 2, padding: pad,
+                                            outputPadding: 1, rng: &rng))
+            if !last { decoder.append(GDN(name: "synthesis.igdn\(stage)", channels: n, inverse: true)) }
+        }
+        analysis = Sequential(encoder)
+        synthesis = Sequential(decoder)
+        quantizer = ScalarQuantizer(levels: config.levels)
+        prior = CategoricalPrior(name: "prior", channels: m, levels: config.levels, temperature: config.priorTemperature)
+        parameters = analysis.parameters + synthesis.parameters + prior.parameters
+    }
+
+    private var latentShape: (channels: Int, side: Int) { (config.latentChannels, config.latentSide) }
+
+    /// The latent value index of group `group` of token `token` within one sample's (M, h, h) grid.
+    @inline(__always)
+    func latentIndex(token: Int, group: Int) -> Int {
+        let blocks = config.blocksPerChannel, side = config.latentSide, block = config.blockSide
+        let channel = token / blocks, index = token % blocks, perRow = side / block
+        let y = (index / perRow) * block + group / block, x = (index % perRow) * block + group % block
+        return (channel * side + y) * side + x
+    }
+
+    // MARK: Training
+
+    public func trainingStep(images: Tensor, keptLengths: [Int]) -> TrainingLosses {
+        let batch = images.shape[0]
+        precondition(images.shape == [batch, 3, config.workingResolution, config.workingResolution],
+                     "ConvolutionalTokenizer: images \(images.shape), expects [B, 3, \(config.workingResolution), \(config.workingResolution)]")
+        precondition(keptLengths.count == batch && keptLengths.allSatisfy { (0...config.maxTokens).contains($0) },
+                     "ConvolutionalTokenizer: kept lengths \(keptLengths) for batch \(batch), K = \(config.maxTokens)")
+        let latents = analysis.forward(center(images))
+        let quantized = quantizer.forward(latents)
+        let mask = Tensor.reuse(&keptMask, shape: latents.shape)
+        mask.fill(0)
+        let perSample = latents.count / batch
+        for b in 0..<batch {
+            for token in 0..<keptLengths[b] {
+                for group in 0..<config.groups { mask[b * perSample + latentIndex(token: token, group: group)] = 1 }
+            }
+        }
+        let kept = Tensor.reuse(&keptLatents, shape: latents.shape)
+        for i in 0..<kept.count { kept[i] = quantized[i] * mask[i] }
+        let output = synthesis.forward(kept)
+        let distortion = loss.forward(output, centred!)
+        let bits = prior.forward(latents: latents, weights: mask)
+
+        // loss/255² = MSE + (λ/255²)·bits: the distortion on the [0, 1] scale keeps gradients near 1.
+        let rateScale = config.rateWeight / (255 * 255)
+        let dKept = synthesis.backward(loss.backward())
+        let dLatents = Tensor.reuse(&latentGradient, shape: latents.shape)
+        let dQuantized = quantizer.backward(dKept)
+        let dRate = prior.backward(scale: rateScale)
+        for i in 0..<dLatents.count { dLatents[i] = dQuantized[i] * mask[i] + dRate[i] }
+        _ = analysis.backward(dLatents)
+        let pixels = Float(config.workingResolution * config.workingResolution)
+        return TrainingLosses(total: distortion + rateScale * bits, reconstruction: distortion, perSample: loss.perSample,
+                              terms: [("bits", bits), ("bpp", bits / pixels)])
+    }
+
+    /// Images minus ½: the transforms see values centred on 0; kept as the reconstruction target.
+    private func center(_ images: Tensor) -> Tensor {
+        let x = Tensor.reuse(&centred, shape: images.shape)
+        for i in 0..<images.count { x[i] = images[i] - 0.5 }
+        return x
+    }
+
+    // MARK: Inference
+
+    public func tokens(images: Tensor) -> [[UInt32]] {
+        let latents = analysis.forward(center(images))
+        let perSample = latents.count / images.shape[0], layout = config.shape.layout
+        return (0..<images.shape[0]).map { b in
+            let values = latents.pointer + b * perSample
+            return (0..<config.maxTokens).map { token in
+                layout.tokenID(groupIndices: (0..<config.groups).map { group in
+                    quantizer.symbol(of: values[latentIndex(token: token, group: group)])
+                })
+            }
+        }
+    }
+
+    public func images(tokens: [[UInt32]]) -> [Float] {
+        let (m, side) = latentShape, perSample = m * side * side, layout = config.shape.layout
+        let latents = Tensor.reuse(&decodedLatents, shape: [tokens.count, m, side, side])
+        latents.fill(0)
+        for (b, ids) in tokens.enumerated() {
+            precondition(ids.count <= config.maxTokens, "ConvolutionalTokenizer: \(ids.count) tokens, K = \(config.maxTokens)")
+            for (token, id) in ids.enumerated() {
+                for (group, symbol) in layout.groupIndices(of: id).enumerated() {
+                    latents[b * perSample + latentIndex(token: token, group: group)] = quantizer.value(of: symbol)
+                }
+            }
+        }
+        let output = synthesis.forward(latents)
+        return output.values.map { $0 + 0.5 }
+    }
+
+    // MARK: Entropy model
+
+    /// The learned per-channel prior as the container's table: every token of channel c codes each
+    /// of its groups under channel c's distribution.
+    public func learnedPrior() -> StaticTokenPrior? {
+        let tables = prior.frequencies(total: RangeCoder.total)
+        var frequencies: [UInt32] = []
+        frequencies.reserveCapacity(config.maxTokens * config.groups * config.levels)
+        for token in 0..<config.maxTokens {
+            for _ in 0..<config.groups { frequencies += tables[token / config.blocksPerChannel] }
+        }
+        return try! StaticTokenPrior(layout: config.shape.layout, positions: config.maxTokens, frequencies: frequencies)
+    }
+
+    // MARK: Description
+
+    public var encoderFLOPs: Double {
+        var flops = 0.0, side = config.workingResolution, inputs = 3
+        for stage in 0..<config.stages {
+            side /= 2
+            let outputs = stage == config.stages - 1 ? config.latentChannels : config.channels
+            flops += 2 * Double(inputs * config.kernelSize * config.kernelSize * outputs * side * side)
+            if stage < config.stages - 1 { flops += 2 * Double(outputs * outputs * side * side) }
+            inputs = outputs
+        }
+        return flops
+    }
+
+    public var summary: [String] {
+        [
+            "\(config.stages) strided \(config.kernelSize)x\(config.kernelSize) convolutions with GDN (\(config.channels) channels) to a \(config.latentSide)x\(config.latentSide)x\(config.latentChannels) latent grid; transposed convolutions with inverse GDN back",
+            "a token is one latent channel's \(config.blockSide)x\(config.blockSide) block, each value one of \(config.levels) levels; tokens run channel by channel",
+            "trained for MSE·255² + \(config.rateWeight)·bits under its learned per-channel prior",
+        ]
+    }
+}
