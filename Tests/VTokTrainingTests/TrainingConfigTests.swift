@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import VTokModel
 @testable import VTokTraining
 
 final class TrainingConfigTests: XCTestCase {
@@ -11,6 +12,21 @@ final class TrainingConfigTests: XCTestCase {
         expected.validationTokenCounts = [1, 2]
         XCTAssertEqual(config, expected)
         XCTAssertEqual(try TrainingConfig.parse(json: Data("{}".utf8)), TrainingConfig())
+    }
+
+    /// Naming another architecture brings its own fields and defaults; the transformer's are then unknown.
+    func testAnArchitectureBringsItsOwnFields() throws {
+        let config = try TrainingConfig.parse(json: Data(#"{"model": {"architecture": "convolutional", "latentChannels": 32}, "validationTokenCounts": [16, 512]}"#.utf8))
+        var expected = ConvolutionalConfig()
+        expected.latentChannels = 32
+        XCTAssertEqual(config.model, ModelConfig(expected))
+        XCTAssertEqual(config.model.shape.maxTokens, 512)
+        XCTAssertEqual(try TrainingConfig.parse(json: Data(config.jsonString().utf8)), config)
+        XCTAssertTrue(try config.model.makeTokenizer() is ConvolutionalTokenizer)
+        for (json, field) in [(#"{"model": {"architecture": "convolutional", "width": 64}}"#, "model.width"),
+                              (#"{"model": {"architecture": "gan"}}"#, "gan")] {
+            XCTAssertThrowsError(try TrainingConfig.parse(json: Data(json.utf8))) { XCTAssertTrue("\($0)".contains(field), "\($0)") }
+        }
     }
 
     func testPrintedConfigParsesBack() throws {
