@@ -77,28 +77,31 @@ public final class VTokCodec {
     /// All K tokens of the image (of every tile when `tiled`). Truncate the result for fewer.
     public func encode(_ image: RGBImage, tiled: Bool = false) -> VTokFile {
         let tiles: TileLayout = tiled ? .tiled(side: shape.resolution) : .single
-        let squares = tiled ? tileImages(image) : [image]
+        // Tiles carry their surroundings when the architecture reads across borders.
+        let context = tiled ? tokenizer.tileContext : 0
+        let squares = tiled ? tileImages(image, margin: input.nativeContext(context)) : [image]
         var tokens: [[UInt32]] = []
         for start in stride(from: 0, to: squares.count, by: Self.batchLimit) {
             let batch = Array(squares[start..<min(start + Self.batchLimit, squares.count)])
-            tokens += tokenizer.tokens(images: input.batch(batch))
+            tokens += tokenizer.tokens(images: input.batch(batch, context: context))
         }
         return VTokFile(width: image.width, height: image.height, tiles: tiles, layout: layout, modelID: modelID,
                         tokens: tokens)
     }
 
-    /// Native-resolution tiles in row-major order; edge tiles repeat the last row and column.
-    private func tileImages(_ image: RGBImage) -> [RGBImage] {
-        let side = shape.resolution
-        let grid = TileLayout.tiled(side: side).tileGrid(width: image.width, height: image.height)
+    /// Native-resolution tiles in row-major order, each with `margin` pixels of its surroundings on
+    /// every side; past the image's edges the nearest edge pixel repeats.
+    private func tileImages(_ image: RGBImage, margin: Int) -> [RGBImage] {
+        let tileSide = shape.resolution, side = tileSide + 2 * margin
+        let grid = TileLayout.tiled(side: tileSide).tileGrid(width: image.width, height: image.height)
         var tiles: [RGBImage] = []
         for row in 0..<grid.rows {
             for column in 0..<grid.columns {
                 var pixels = [UInt8](repeating: 0, count: side * side * 3)
                 for y in 0..<side {
-                    let sourceY = min(row * side + y, image.height - 1)
+                    let sourceY = min(max(row * tileSide + y - margin, 0), image.height - 1)
                     for x in 0..<side {
-                        let sourceX = min(column * side + x, image.width - 1)
+                        let sourceX = min(max(column * tileSide + x - margin, 0), image.width - 1)
                         let source = (sourceY * image.width + sourceX) * 3, target = (y * side + x) * 3
                         pixels[target] = image.pixels[source]
                         pixels[target + 1] = image.pixels[source + 1]
@@ -172,7 +175,14 @@ public final class VTokCodec {
             guard side == shape.resolution else {
                 throw TokenizerError.invalidTokens("tiles of \(side) px; the model's tiles are \(shape.resolution) px")
             }
-            return assemble(tiles: decodeSquares(file.tokens).map { input.stretched($0, width: side, height: side) },
+            let columns = grid.columns
+            var tiles: [RGBImage] = []
+            for start in stride(from: 0, to: file.tokens.count, by: Self.batchLimit) {
+                let range = start..<min(start + Self.batchLimit, file.tokens.count)
+                tiles += input.images(planes: tokenizer.images(tileGrid: file.tokens, columns: columns, range: range), count: range.count)
+                    .map { input.stretched($0, width: side, height: side) }
+            }
+            return assemble(tiles: tiles,
                             width: file.width, height: file.height, side: side)
         }
     }

@@ -41,6 +41,16 @@ public protocol ImageTokenizer: AnyObject {
     /// (`vtok prior`).
     func learnedPrior() -> StaticTokenPrior?
 
+    /// Tiled images: working-resolution pixels of the neighbouring tiles read around each tile on
+    /// every side, so that a fully convolutional model sees across the borders and its tiles join
+    /// without seams (0: every tile is coded alone). `tokens(images:)` then gets tiles of side
+    /// R + 2·tileContext and returns the tokens of their central R×R.
+    var tileContext: Int { get }
+    /// Decodes the tiles `range` (row-major indices) of a grid of tiles' token prefixes, `columns`
+    /// tiles a row, each its own length; each tile sees its neighbours' tokens where the
+    /// architecture can (`tileContext` > 0). The (range.count, 3, R, R) planes.
+    func images(tileGrid tokens: [[UInt32]], columns: Int, range: Range<Int>) -> [Float]
+
     /// Floating-point operations (2 per multiply-add) of one image's encode, for throughput reports.
     var encoderFLOPs: Double { get }
     /// Lines describing the network, for `vtok info --model`.
@@ -119,6 +129,8 @@ public struct TrainingLosses: Sendable {
 
 extension ImageTokenizer {
     public static var architecture: String { Config.architecture }
+    public var tileContext: Int { 0 }
+    public func images(tileGrid tokens: [[UInt32]], columns: Int, range: Range<Int>) -> [Float] { images(tokens: Array(tokens[range])) }
     public var shape: TokenizerShape { config.shape }
     public var input: TokenizerInput { TokenizerInput(shape: config.shape) }
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }

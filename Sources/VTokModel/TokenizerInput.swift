@@ -19,9 +19,10 @@ public struct TokenizerInput: Sendable {
     }
 
     /// The network's input for images of any size, each stretched to the native square: a
-    /// (B, 3, R, R) tensor with values in [0, 1].
-    public func batch(_ images: [RGBImage]) -> Tensor {
-        let r = workingResolution, native = nativeResolution
+    /// (B, 3, R, R) tensor with values in [0, 1]. With `context` c, the squares are tiles with
+    /// c·native/R pixels of their surroundings on every side, and the tensor (B, 3, R + 2c, R + 2c).
+    public func batch(_ images: [RGBImage], context: Int = 0) -> Tensor {
+        let r = workingResolution + 2 * context, native = nativeResolution + 2 * nativeContext(context)
         let batch = Tensor(shape: [images.count, 3, r, r])
         var scratch: [Float] = []
         for (b, image) in images.enumerated() {
@@ -32,6 +33,9 @@ public struct TokenizerInput: Sendable {
         }
         return batch
     }
+
+    /// Native pixels of context for `context` working-resolution pixels.
+    public func nativeContext(_ context: Int) -> Int { context * nativeResolution / workingResolution }
 
     /// A training sample: the crop of `image` area-averaged to the working resolution at `output`.
     public func write(crop: CropSpec, of image: RGBImage, into output: UnsafeMutablePointer<Float>, scratch: inout [Float]) {

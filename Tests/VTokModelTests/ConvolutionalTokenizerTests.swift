@@ -112,6 +112,85 @@ final class ConvolutionalTokenizerTests: XCTestCase {
         XCTAssertThrowsError(try TransformerTokenizer(weights: file)) { XCTAssertTrue("\($0)".contains("convolutional"), "\($0)") }
     }
 
+    /// A tile read with `tileContext` pixels around it gets the tokens the whole image's latent
+    /// grid has there: the centre tile of a 3×3 mosaic, from the whole mosaic and from its window.
+    func testTileContextGivesTheWholeImagesTokens() throws {
+        let tokenizer = try ConvolutionalTokenizer(config: tinyConvolutionalConfig())
+        let r = 16, c = tokenizer.tileContext
+        XCTAssertEqual(c, 4, "a 3x3 kernel over 2 stages reaches 3 working pixels: one latent pixel of 4")
+        let whole = randomImages(batch: 1, resolution: 3 * r, seed: 21)
+        let window = Tensor(shape: [1, 3, r + 2 * c, r + 2 * c])
+        for channel in 0..<3 {
+            for y in 0..<r + 2 * c {
+                for x in 0..<r + 2 * c {
+                    window[(channel * (r + 2 * c) + y) * (r + 2 * c) + x] = whole[(channel * 3 * r + r - c + y) * 3 * r + r - c + x]
+                }
+            }
+        }
+        XCTAssertEqual(tokenizer.tokens(images: window), tokenizer.tokens(images: whole))
+    }
+
+    /// Decoding a grid of tiles, each from a window of its neighbours' latents, gives the tiles of
+    /// one decode of the whole grid: the same weights in a tokenizer twice as wide decode a 2×2
+    /// grid at once.
+    func testATileGridDecodesAsOneImage() throws {
+        let small = try ConvolutionalTokenizer(config: tinyConvolutionalConfig())
+        var wide = tinyConvolutionalConfig()
+        wide.resolution = 64
+        wide.workingResolution = 32
+        let large = try ConvolutionalTokenizer(config: wide)
+        for (a, b) in zip(large.parameters, small.parameters) { a.value = b.value }
+        let tiles = small.tokens(images: randomImages(batch: 4, resolution: 16, seed: 22)).enumerated().map { Array($1.prefix(6 + 3 * $0)) }
+        // The same latent values on the wide tokenizer's 8×8 grid, in its token order.
+        let layout = small.shape.layout, side = 4
+        var symbols = [Int](repeating: 4, count: 4 * 8 * 8)  // symbol 4 is the value 0
+        for (tile, ids) in tiles.enumerated() {
+            for (token, id) in ids.enumerated() {
+                for (group, symbol) in layout.groupIndices(of: id).enumerated() {
+                    let index = small.latentIndex(token: token, group: group)
+                    let channel = index / (side * side), y = index / side % side + tile / 2 * side, x = index % side + tile % 2 * side
+                    symbols[(channel * 8 + y) * 8 + x] = symbol
+                }
+            }
+        }
+        let wideIDs = (0..<wide.maxTokens).map { token in
+            layout.tokenID(groupIndices: (0..<4).map { symbols[large.latentIndex(token: token, group: $0)] })
+        }
+        let mosaic = large.images(tokens: [wideIDs])
+        let decoded = small.images(tileGrid: tiles, columns: 2, range: 0..<4)
+        var worst: Float = 0
+        for tile in 0..<4 {
+            for channel in 0..<3 {
+                for y in 0..<16 {
+                    for x in 0..<16 {
+                        let expected = mosaic[(channel * 32 + y + tile / 2 * 16) * 32 + x + tile % 2 * 16]
+                        worst = max(worst, abs(decoded[((tile * 3 + channel) * 16 + y) * 16 + x] - expected))
+                    }
+                }
+            }
+        }
+        XCTAssertLessThan(worst, 1e-5)
+        // Decoding a range gives the same tiles as the whole grid.
+        let alone = small.images(tileGrid: tiles, columns: 2, range: 3..<4)
+        XCTAssertLessThan(zip(alone, decoded[3 * 768..<4 * 768]).map { abs($0 - $1) }.max()!, 1e-5)
+    }
+
+    /// Through the codec: files of odd sizes, tiled and not, decode to their size, coded under the
+    /// learned prior, and a cut file decodes its prefix.
+    func testTheCodecKeepsSizesTiledAndNot() throws {
+        let bytes = try ConvolutionalTokenizer(config: tinyConvolutionalConfig()).weightsFile().serialized(as: .float32)
+        let codec = try VTokCodec(weightsFileBytes: bytes)
+        XCTAssertNotNil(codec.prior)
+        var rng = SeededRandom(seed: 8)
+        let image = RGBImage(width: 75, height: 41, pixels: (0..<75 * 41 * 3).map { _ in UInt8(rng.int(in: 0...255)) })
+        for tiled in [false, true] {
+            let file = codec.encode(image, tiled: tiled)
+            XCTAssertEqual(file.tokens.count, tiled ? 3 * 2 : 1)
+            let decoded = try codec.decode(try codec.parse(try codec.fileBytes(file.truncated(toTokens: 9))).file)
+            XCTAssertEqual([decoded.width, decoded.height], [75, 41])
+        }
+    }
+
     func testInvalidConfigsNameTheField() {
         var config = tinyConvolutionalConfig()
         config.stages = 5

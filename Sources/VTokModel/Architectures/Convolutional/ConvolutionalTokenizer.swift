@@ -118,33 +118,102 @@ public final class ConvolutionalTokenizer: ImageTokenizer {
 
     // MARK: Inference
 
+    /// Tokens of the central R×R of each image; images of side R + 2c (c a multiple of 2^stages)
+    /// read c pixels of context on every side (`tileContext`).
     public func tokens(images: Tensor) -> [[UInt32]] {
         let latents = analysis.forward(center(images))
-        let perSample = latents.count / images.shape[0], layout = config.shape.layout
+        let (m, side) = latentShape, grid = latents.shape[2], margin = (grid - side) / 2
+        precondition(latents.shape[3] == grid && margin >= 0 && grid == side + 2 * margin,
+                     "ConvolutionalTokenizer: images \(images.shape) give a \(grid)x\(latents.shape[3]) latent grid for a \(side)x\(side) centre")
+        let perSample = m * grid * grid, layout = config.shape.layout
         return (0..<images.shape[0]).map { b in
             let values = latents.pointer + b * perSample
             return (0..<config.maxTokens).map { token in
                 layout.tokenID(groupIndices: (0..<config.groups).map { group in
-                    quantizer.symbol(of: values[latentIndex(token: token, group: group)])
+                    let index = latentIndex(token: token, group: group)
+                    let c = index / (side * side), y = index / side % side, x = index % side
+                    return quantizer.symbol(of: values[(c * grid + y + margin) * grid + x + margin])
                 })
             }
         }
     }
 
     public func images(tokens: [[UInt32]]) -> [Float] {
-        let (m, side) = latentShape, perSample = m * side * side, layout = config.shape.layout
+        let (m, side) = latentShape, perSample = m * side * side
         let latents = Tensor.reuse(&decodedLatents, shape: [tokens.count, m, side, side])
-        latents.fill(0)
-        for (b, ids) in tokens.enumerated() {
-            precondition(ids.count <= config.maxTokens, "ConvolutionalTokenizer: \(ids.count) tokens, K = \(config.maxTokens)")
-            for (token, id) in ids.enumerated() {
-                for (group, symbol) in layout.groupIndices(of: id).enumerated() {
-                    latents[b * perSample + latentIndex(token: token, group: group)] = quantizer.value(of: symbol)
+        for (b, ids) in tokens.enumerated() { writeLatents(of: ids, into: latents.pointer + b * perSample) }
+        let output = synthesis.forward(latents)
+        return output.values.map { $0 + 0.5 }
+    }
+
+    /// The (M, h, h) latent values of a token prefix, 0 past it.
+    private func writeLatents(of ids: [UInt32], into values: UnsafeMutablePointer<Float>) {
+        precondition(ids.count <= config.maxTokens, "ConvolutionalTokenizer: \(ids.count) tokens, K = \(config.maxTokens)")
+        let layout = config.shape.layout
+        values.update(repeating: 0, count: config.latentChannels * config.latentSide * config.latentSide)
+        for (token, id) in ids.enumerated() {
+            for (group, symbol) in layout.groupIndices(of: id).enumerated() {
+                values[latentIndex(token: token, group: group)] = quantizer.value(of: symbol)
+            }
+        }
+    }
+
+    // MARK: Tiles without seams
+
+    /// Latent pixels of context a tile needs on every side: the analysis' reach, (k/2)·(2^S − 1)
+    /// working pixels, rounded up to whole latent pixels, which also covers the synthesis' reach
+    /// (under k/2 latent pixels). With it a tile's latents and its decoded pixels are those of the
+    /// whole image's grid, so the tiles join as one convolutional decode of the whole grid would.
+    public var latentContext: Int {
+        let scale = 1 << config.stages, reach = (config.kernelSize / 2) * (scale - 1)
+        return (reach + scale - 1) / scale
+    }
+
+    public var tileContext: Int { latentContext << config.stages }
+
+    /// Each tile decoded from a window of the whole grid's latents: its own and `latentContext`
+    /// latent pixels of its neighbours' on every side (0 past the grid's edge), the output's
+    /// centre kept.
+    public func images(tileGrid tokens: [[UInt32]], columns: Int, range: Range<Int>) -> [Float] {
+        precondition(columns >= 1 && tokens.count % columns == 0 && range.clamped(to: 0..<tokens.count) == range,
+                     "ConvolutionalTokenizer: \(tokens.count) tiles in rows of \(columns), range \(range)")
+        let (m, side) = latentShape, margin = latentContext, window = side + 2 * margin, rows = tokens.count / columns
+        var tileLatents: [Int: [Float]] = [:]
+        func latents(ofTile index: Int) -> [Float] {
+            if let cached = tileLatents[index] { return cached }
+            var values = [Float](repeating: 0, count: m * side * side)
+            values.withUnsafeMutableBufferPointer { writeLatents(of: tokens[index], into: $0.baseAddress!) }
+            tileLatents[index] = values
+            return values
+        }
+        let windows = Tensor.reuse(&decodedLatents, shape: [range.count, m, window, window])
+        windows.fill(0)
+        for (b, tile) in range.enumerated() {
+            let tileRow = tile / columns, tileColumn = tile % columns
+            for y in 0..<window {
+                let gridY = tileRow * side + y - margin
+                guard gridY >= 0 && gridY < rows * side else { continue }
+                for x in 0..<window {
+                    let gridX = tileColumn * side + x - margin
+                    guard gridX >= 0 && gridX < columns * side else { continue }
+                    let source = latents(ofTile: (gridY / side) * columns + gridX / side)
+                    let offset = (gridY % side) * side + gridX % side
+                    for c in 0..<m { windows[((b * m + c) * window + y) * window + x] = source[c * side * side + offset] }
                 }
             }
         }
-        let output = synthesis.forward(latents)
-        return output.values.map { $0 + 0.5 }
+        let output = synthesis.forward(windows)
+        let r = config.workingResolution, outSide = output.shape[2], crop = (outSide - r) / 2
+        var planes = [Float](repeating: 0, count: range.count * 3 * r * r)
+        for b in 0..<range.count {
+            for c in 0..<3 {
+                for y in 0..<r {
+                    let source = output.pointer + ((b * 3 + c) * outSide + y + crop) * outSide + crop
+                    for x in 0..<r { planes[((b * 3 + c) * r + y) * r + x] = source[x] + 0.5 }
+                }
+            }
+        }
+        return planes
     }
 
     // MARK: Entropy model
