@@ -8,11 +8,15 @@ import Foundation
 ///
 /// Backward is the straight-through estimator: rounding has zero gradient almost everywhere, so
 /// the encoder would learn nothing through it; passing the gradient unchanged trains it as if the
-/// decoder saw the continuous latents. Values clamped at the ends also pass it, which lets the rate
-/// term (computed on the continuous values) pull them back inside.
+/// decoder saw the continuous latents. Past the clamp (more than ½ outside the end levels) only
+/// the part of the gradient that moves a value back toward the levels passes: the decoder sees
+/// the end level however far out the value is, so a gradient asking for "more" would push it out
+/// without bound, and the growing latents made training diverge (docs/EXPERIMENTS.md, session 6).
 public final class ScalarQuantizer: Layer {
     public let levels: Int
+    private var input: Tensor?
     private var output: Tensor?
+    private var inputGradient: Tensor?
 
     public init(levels: Int) {
         precondition(levels >= 2 && levels % 2 == 0, "ScalarQuantizer: levels \(levels) must be even and at least 2")
@@ -37,11 +41,22 @@ public final class ScalarQuantizer: Layer {
     public func value(of symbol: Int) -> Float { Self.value(of: symbol, levels: levels) }
 
     public func forward(_ x: Tensor) -> Tensor {
+        input = x
         let y = Tensor.reuse(&output, shape: x.shape)
         for i in 0..<x.count { y[i] = Self.quantize(x[i], levels: levels) }
         return y
     }
 
-    /// The straight-through estimator: the gradient itself (not a copy).
-    public func backward(_ dOut: Tensor) -> Tensor { dOut }
+    /// The straight-through estimator, bounded: a value past an end level keeps only the gradient
+    /// that a descent step turns back toward the levels.
+    public func backward(_ dOut: Tensor) -> Tensor {
+        guard let x = input else { preconditionFailure("ScalarQuantizer.backward before forward") }
+        let dx = Tensor.reuse(&inputGradient, shape: x.shape)
+        let high = Float(levels / 2) - 0.5, low = -Float(levels / 2) - 0.5
+        for i in 0..<x.count {
+            let g = dOut[i]
+            dx[i] = x[i] > high ? max(g, 0) : (x[i] < low ? min(g, 0) : g)
+        }
+        return dx
+    }
 }

@@ -235,8 +235,13 @@ final class ConvCodecLayerTests: XCTestCase {
         XCTAssertEqual(quantizer.symbol(of: -100), 0)
         XCTAssertEqual(ScalarQuantizer.symbol(of: 100, levels: 8), 7)
         XCTAssertEqual(ScalarQuantizer.value(of: 0, levels: 8), -4)
-        let dOut = Tensor(shape: [8], values: (0..<8).map(Float.init))
-        XCTAssertEqual(quantizer.backward(dOut).values, dOut.values)
+        // Inside the levels (to ½ past the ends) the gradient passes; past them, only the sign
+        // that a descent step turns back inside: x = −9 keeps negative gradients, x = 12 positive ones.
+        _ = quantizer.forward(x)
+        let dOut = Tensor(shape: [8], values: [1, 2, 3, 4, 5, 6, 7, -8])
+        XCTAssertEqual(quantizer.backward(dOut).values, [0, 2, 3, 4, 5, 6, 7, 0])
+        let inward = Tensor(shape: [8], values: [-1, 2, 3, 4, 5, 6, 7, 8])
+        XCTAssertEqual(quantizer.backward(inward).values, inward.values)
     }
 
     // MARK: - Categorical prior
