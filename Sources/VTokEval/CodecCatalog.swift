@@ -5,7 +5,8 @@ public enum CodecCatalog {
     public static let names = ["jpeg", "webp", "avif", "jxl", "vtok"]
     /// JPEG and WebP also run on copies shrunk by these factors; each family's hull pools them.
     public static let downscaleFactors = [1, 2, 4, 8]
-    public static let defaultTokenCounts = [1, 2, 4, 8, 16, 24, 32, 48, 64, 96, 128, 192, 256]
+    /// Token counts past the model's K are left out, so one list serves every architecture.
+    public static let defaultTokenCounts = [1, 2, 4, 8, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536]
 
     /// The codecs for `names`, and a note for each one that cannot run here. `tokenizer` is the
     /// loaded vtok model, nil when none could be found.

@@ -115,7 +115,8 @@ public final class TrainingData {
         input = TokenizerInput(shape: config.model.shape)
         minCropFraction = config.minCropFraction
         horizontalFlip = config.horizontalFlip
-        lengths = LengthSampler(maxTokens: config.model.shape.maxTokens, uniformFraction: config.uniformLengthFraction)
+        lengths = LengthSampler(maxTokens: config.model.shape.maxTokens, uniformFraction: config.uniformLengthFraction,
+                                fixedLength: config.fixedTokenCount > 0 ? config.fixedTokenCount : nil)
         orderSeed = config.seed
     }
 

@@ -146,8 +146,10 @@ public final class Trainer {
             } catch {
                 throw .checkpoint("cannot read \(output.checkpoint): \(error)")
             }
+            // Parsed over the defaults: a field added since the checkpoint was written takes its
+            // default, which is how that run trained.
             guard let json = file.metadata[CheckpointKey.trainingConfig],
-                  let stored = try? JSONDecoder().decode(TrainingConfig.self, from: Data(json.utf8)) else {
+                  let stored = try? TrainingConfig.parse(json: Data(json.utf8)) else {
                 throw .checkpoint("\(output.checkpoint) holds no training config (metadata \(CheckpointKey.trainingConfig)); was it written by vtok train?")
             }
             config = stored
@@ -358,6 +360,15 @@ public final class Trainer {
         }
     }
 
+    /// Mean whole-file bytes per k with the moving-average weights, for an architecture with a
+    /// learned prior (`ValidationSet.meanBytes`).
+    public func validationBytes() -> [Int: Double]? {
+        guard let validation else { return nil }
+        return ema.withAverageWeights {
+            validation.meanBytes(of: tokenizer, tokenCounts: config.validationTokenCounts)
+        }
+    }
+
     private func validate(clock: RunClock) {
         let start = clock.now
         guard let psnr = validationPSNR() else { return }
@@ -366,8 +377,13 @@ public final class Trainer {
         emit("validation at step \(state.step): psnr " + ks.map { "k\($0) \(fixed(psnr[$0]!, 2))" }.joined(separator: " ")
              + " (\(fixed(clock.now - start, 1)) s)")
         let psnrJSON = ks.map { "\"\($0)\":\(fixed(psnr[$0]!, 4))" }.joined(separator: ",")
+        var bytesJSON = ""
+        if let bytes = validationBytes() {
+            emit("validation at step \(state.step): mean file bytes " + ks.map { "k\($0) \(fixed(bytes[$0]!, 1))" }.joined(separator: " "))
+            bytesJSON = ",\"bytes\":{" + ks.map { "\"\($0)\":\(fixed(bytes[$0]!, 2))" }.joined(separator: ",") + "}"
+        }
         let line = "{\"step\":\(state.step),\"images_seen\":\(state.imagesSeen),"
-            + "\"seconds\":\(fixed(clock.elapsed, 2)),\"cpu_seconds\":\(fixed(clock.cpu, 2)),\"psnr\":{\(psnrJSON)}}\n"
+            + "\"seconds\":\(fixed(clock.elapsed, 2)),\"cpu_seconds\":\(fixed(clock.cpu, 2)),\"psnr\":{\(psnrJSON)}\(bytesJSON)}\n"
         append(line, to: output.validationLog)
     }
 

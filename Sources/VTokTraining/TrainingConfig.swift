@@ -39,6 +39,9 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     /// Per sample: with this probability the kept length k is uniform over 1...K (One-D-Piece tail
     /// drop); otherwise k is uniform over the powers of two up to K, and K (FlexTok nested dropout).
     public var uniformLengthFraction: Float = 0.5
+    /// When above 0, every sample keeps exactly this many tokens instead of the mix: a model for one
+    /// length, the baseline that measures what the prefix property costs.
+    public var fixedTokenCount = 0
 
     // MARK: Data
     /// Each training sample is a random square crop whose side is a uniform fraction in
@@ -103,6 +106,8 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         try require(gradientClip > 0, "gradientClip must be positive")
         try require((0..<1).contains(emaDecay), "emaDecay must be in [0, 1)")
         try require((0...1).contains(uniformLengthFraction), "uniformLengthFraction must be in [0, 1]")
+        try require((0...model.shape.maxTokens).contains(fixedTokenCount),
+                    "fixedTokenCount \(fixedTokenCount) must be in 0...model.maxTokens (\(model.shape.maxTokens)); 0 keeps the length mix")
         try require(minCropFraction > 0 && minCropFraction <= 1, "minCropFraction must be in (0, 1]")
         try require(maxImageShorterSide == 0 || maxImageShorterSide >= model.shape.workingResolution,
                     "maxImageShorterSide \(maxImageShorterSide) must be 0 or at least model.workingResolution \(model.shape.workingResolution)")

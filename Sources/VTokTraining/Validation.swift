@@ -1,4 +1,5 @@
 import Foundation
+import VTokContainer
 import VTokEval
 import VTokImage
 import VTokModel
@@ -46,6 +47,29 @@ public struct ValidationSet {
                 }
             }
             start += n
+        }
+        return totals.mapValues { $0 / Double(count) }
+    }
+
+    /// Mean whole-file bytes of each image's first k tokens as a one-tile version 2 file coded under
+    /// the tokenizer's learned prior (the container's real sizes, header included), for each k of
+    /// `tokenCounts`; nil for an architecture without a learned prior. Beside `meanPSNR`, the
+    /// curve a rate-trained model is judged by.
+    public func meanBytes(of tokenizer: any ImageTokenizer, tokenCounts: [Int], chunkSize: Int = 16) -> [Int: Double]? {
+        guard let prior = tokenizer.learnedPrior() else { return nil }
+        let model = ModelCoding(id: ModelID(bytes: [0, 0, 0, 0])!, prior: prior)
+        let r = workingResolution, perImage = 3 * r * r
+        var totals = [Int: Double]()
+        for start in stride(from: 0, to: count, by: chunkSize) {
+            let n = min(chunkSize, count - start)
+            let chunk = Tensor(shape: [n, 3, r, r])
+            chunk.pointer.update(from: inputs.pointer + start * perImage, count: n * perImage)
+            for ids in tokenizer.tokens(images: chunk) {
+                let file = VTokFile(width: nativeResolution, height: nativeResolution, tiles: .single,
+                                    layout: tokenizer.shape.layout, modelID: model.id, tokens: [ids])
+                guard let sizes = try? file.fileSizes(format: .version2(.arithmetic), model: model) else { return nil }
+                for k in tokenCounts { totals[k, default: 0] += Double(sizes[k]) }
+            }
         }
         return totals.mapValues { $0 / Double(count) }
     }

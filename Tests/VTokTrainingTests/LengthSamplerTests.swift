@@ -12,6 +12,12 @@ final class LengthSamplerTests: XCTestCase {
         for k in 1...8 { XCTAssert((850...1150).contains(counts[k]), "k \(k): \(counts)") }
     }
 
+    func testAFixedLengthIsAlwaysThatLength() {
+        let sampler = LengthSampler(maxTokens: 12, uniformFraction: 0.5, fixedLength: 5)
+        var rng = SeededRandom(seed: 3)
+        XCTAssertEqual(Set((0..<200).map { _ in sampler.sample(using: &rng) }), [5])
+    }
+
     func testNoUniformGivesOnlyPowersOfTwoAndK() {
         let sampler = LengthSampler(maxTokens: 12, uniformFraction: 0)
         XCTAssertEqual(sampler.nestedLengths, [1, 2, 4, 8, 12])

@@ -62,6 +62,32 @@ final class TrainerTests: XCTestCase {
         try checkResumeIsBitExact(config, out: "convolutional")
     }
 
+    /// A rate-trained architecture's validation also logs its files' bytes, rising with k; a
+    /// checkpoint written before a config field existed resumes with the field's default.
+    func testConvolutionalValidationLogsBytesAndOldCheckpointsResume() throws {
+        var config = Tiny.config
+        config.model = ModelConfig(Tiny.convolutional)
+        config.validationTokenCounts = [1, 4, 16]
+        config.totalSteps = 3
+        let first = try trainer(config, out: "bytes")
+        try first.run()
+        let line = try XCTUnwrap(String(contentsOfFile: first.output.validationLog, encoding: .utf8).split(separator: "\n").last)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        let bytes = try XCTUnwrap(object["bytes"] as? [String: NSNumber]).mapValues(\.doubleValue)
+        XCTAssertGreaterThan(bytes["1"]!, 12, "the 12-byte header and a coded token")
+        XCTAssertLessThan(bytes["1"]!, bytes["4"]!)
+        XCTAssertLessThan(bytes["4"]!, bytes["16"]!)
+
+        var file = try WeightsFile(contentsOf: first.output.checkpoint)
+        let key = "vtok.training.config"
+        var stored = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try XCTUnwrap(file.metadata[key]).utf8)) as? [String: Any])
+        XCTAssertNotNil(stored.removeValue(forKey: "fixedTokenCount"))
+        file.metadata[key] = String(decoding: try JSONSerialization.data(withJSONObject: stored), as: UTF8.self)
+        try file.write(to: first.output.checkpoint, as: .float32)
+        config.totalSteps = 4
+        XCTAssertEqual(try trainer(config, out: "bytes", resume: true).run().step, 4)
+    }
+
     private func checkResumeIsBitExact(_ base: TrainingConfig, out: String) throws {
         var config = base
         config.totalSteps = 8
