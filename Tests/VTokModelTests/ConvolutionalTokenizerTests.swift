@@ -78,6 +78,26 @@ final class ConvolutionalTokenizerTests: XCTestCase {
         XCTAssertLessThan(last!.reconstruction, first!.reconstruction, "MSE")
     }
 
+    /// With λ falling over the positions, the loss charges each kept token λ_t/λ of its bits: less
+    /// than the flat λ, nearly the same when the half-length is far past K.
+    func testARateWeightFallingWithThePosition() throws {
+        let images = randomImages(batch: 2, resolution: 16, seed: 12)
+        func rateTerm(halfTokens: Float) throws -> (term: Float, bits: Float) {
+            var config = tinyConvolutionalConfig()
+            config.rateWeightHalfTokens = halfTokens
+            let losses = try ConvolutionalTokenizer(config: config).trainingStep(images: images, keptLengths: [16, 16])
+            return (losses.total - losses.reconstruction, losses.terms.first { $0.name == "bits" }!.value)
+        }
+        let flat = try rateTerm(halfTokens: 0), far = try rateTerm(halfTokens: 1e7), steep = try rateTerm(halfTokens: 2)
+        let scale = Float(0.1) / (255 * 255)
+        XCTAssertEqual(flat.term, scale * flat.bits, accuracy: 1e-7)
+        XCTAssertEqual(far.term, flat.term, accuracy: flat.term * 1e-4)
+        XCTAssertEqual(steep.bits, flat.bits, "the logged bits are the real ones")
+        // Token t costs 2/(2 + t) of its bits: over 16 tokens of about equal cost, about 0.3 of them.
+        XCTAssertLessThan(steep.term, 0.5 * flat.term)
+        XCTAssertGreaterThan(steep.term, 0.1 * flat.term)
+    }
+
     /// The learned prior is the container's table: valid, one per position, and its code lengths
     /// follow the channel's distribution.
     func testLearnedPriorIsAValidTablePerChannel() throws {

@@ -15,7 +15,8 @@ import VTokNN
 ///
 /// Training: per sample a kept length k (tail drop), the distortion on the image decoded from the
 /// first k tokens, and the rate of those k tokens under a learned per-channel categorical prior
-/// (`CategoricalPrior`), the very prior the container codes the tokens with: loss = MSE·255² + λ·bits.
+/// (`CategoricalPrior`), the very prior the container codes the tokens with: loss = MSE·255² + λ·bits
+/// (each token's bits weighted by λ_t/λ when λ falls with the position, `rateWeightHalfTokens`).
 /// So the first channels learn the coarse picture (every prefix needs them) and each later channel
 /// carries what its bits buy.
 public final class ConvolutionalTokenizer: ImageTokenizer {
@@ -30,6 +31,7 @@ public final class ConvolutionalTokenizer: ImageTokenizer {
 
     private var centred: Tensor?
     private var keptMask: Tensor?
+    private var keptRateWeights: Tensor?
     private var keptLatents: Tensor?
     private var latentGradient: Tensor?
     private var decodedLatents: Tensor?
@@ -83,18 +85,27 @@ public final class ConvolutionalTokenizer: ImageTokenizer {
         let latents = analysis.forward(center(images))
         let quantized = quantizer.forward(latents)
         let mask = Tensor.reuse(&keptMask, shape: latents.shape)
+        let rateWeights = Tensor.reuse(&keptRateWeights, shape: latents.shape)
         mask.fill(0)
+        rateWeights.fill(0)
         let perSample = latents.count / batch
         for b in 0..<batch {
             for token in 0..<keptLengths[b] {
-                for group in 0..<config.groups { mask[b * perSample + latentIndex(token: token, group: group)] = 1 }
+                let weight = config.relativeRateWeight(token: token)
+                for group in 0..<config.groups {
+                    let index = b * perSample + latentIndex(token: token, group: group)
+                    mask[index] = 1
+                    rateWeights[index] = weight
+                }
             }
         }
         let kept = Tensor.reuse(&keptLatents, shape: latents.shape)
         for i in 0..<kept.count { kept[i] = quantized[i] * mask[i] }
         let output = synthesis.forward(kept)
         let distortion = loss.forward(output, centred!)
+        // The kept tokens' bits, then (what the gradient follows) the same with each token's λ_t/λ.
         let bits = prior.forward(latents: latents, weights: mask)
+        let weightedBits = config.rateWeightHalfTokens > 0 ? prior.forward(latents: latents, weights: rateWeights) : bits
 
         // loss/255² = MSE + (λ/255²)·bits: the distortion on the [0, 1] scale keeps gradients near 1.
         let rateScale = config.rateWeight / (255 * 255)
@@ -105,7 +116,7 @@ public final class ConvolutionalTokenizer: ImageTokenizer {
         for i in 0..<dLatents.count { dLatents[i] = dQuantized[i] * mask[i] + dRate[i] }
         _ = analysis.backward(dLatents)
         let pixels = Float(config.workingResolution * config.workingResolution)
-        return TrainingLosses(total: distortion + rateScale * bits, reconstruction: distortion, perSample: loss.perSample,
+        return TrainingLosses(total: distortion + rateScale * weightedBits, reconstruction: distortion, perSample: loss.perSample,
                               terms: [("bits", bits), ("bpp", bits / pixels)])
     }
 
@@ -248,7 +259,8 @@ public final class ConvolutionalTokenizer: ImageTokenizer {
         [
             "\(config.stages) strided \(config.kernelSize)x\(config.kernelSize) convolutions with GDN (\(config.channels) channels) to a \(config.latentSide)x\(config.latentSide)x\(config.latentChannels) latent grid; transposed convolutions with inverse GDN back",
             "a token is one latent channel's \(config.blockSide)x\(config.blockSide) block, each value one of \(config.levels) levels; tokens run channel by channel",
-            "trained for MSE·255² + \(config.rateWeight)·bits under its learned per-channel prior",
+            "trained for MSE·255² + λ·bits under its learned per-channel prior, λ = \(config.rateWeight)"
+                + (config.rateWeightHalfTokens > 0 ? "·\(config.rateWeightHalfTokens)/(\(config.rateWeightHalfTokens) + t) at token t" : ""),
         ]
     }
 }
