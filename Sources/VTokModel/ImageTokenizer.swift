@@ -74,8 +74,15 @@ public protocol TokenizerArchitectureConfig: Codable, Equatable, Sendable {
 }
 
 extension TokenizerArchitectureConfig {
+    /// The stored fields over the defaults: a field added after a file was written takes its
+    /// default, so a new field's default must be the behaviour the code had before it.
     public init(storedJSON json: String) throws {
-        self = try JSONDecoder().decode(Self.self, from: Data(json.utf8))
+        guard let stored = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
+            throw TokenizerError.invalidConfig("not a JSON object")
+        }
+        var fields = try JSONSerialization.jsonObject(with: JSONEncoder().encode(Self())) as! [String: Any]
+        fields.merge(stored) { _, new in new }
+        self = try JSONDecoder().decode(Self.self, from: JSONSerialization.data(withJSONObject: fields))
     }
 
     /// Key-sorted JSON, as model files store it.

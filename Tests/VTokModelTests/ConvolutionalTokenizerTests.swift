@@ -96,6 +96,11 @@ final class ConvolutionalTokenizerTests: XCTestCase {
         // Token t costs 2/(2 + t) of its bits: over 16 tokens of about equal cost, about 0.3 of them.
         XCTAssertLessThan(steep.term, 0.5 * flat.term)
         XCTAssertGreaterThan(steep.term, 0.1 * flat.term)
+        var squared = tinyConvolutionalConfig()
+        squared.rateWeightHalfTokens = 2
+        squared.rateWeightFallExponent = 2
+        XCTAssertEqual(squared.relativeRateWeight(token: 2), 0.25)
+        XCTAssertEqual(squared.relativeRateWeight(token: 0), 1)
     }
 
     /// The learned prior is the container's table: valid, one per position, and its code lengths
@@ -130,6 +135,12 @@ final class ConvolutionalTokenizerTests: XCTestCase {
         let images = randomImages(batch: 2, resolution: 16, seed: 5)
         XCTAssertEqual(loaded.tokens(images: images), tokenizer.tokens(images: images))
         XCTAssertThrowsError(try TransformerTokenizer(weights: file)) { XCTAssertTrue("\($0)".contains("convolutional"), "\($0)") }
+        // A file written before a field existed loads with the field's default.
+        var older = file
+        older.metadata[TokenizerRegistry.configKey] = try XCTUnwrap(file.metadata[TokenizerRegistry.configKey])
+            .replacingOccurrences(of: "\"rateWeightFallExponent\":1,", with: "")
+        XCTAssertFalse(older.metadata[TokenizerRegistry.configKey]!.contains("rateWeightFallExponent"))
+        XCTAssertEqual(try TokenizerRegistry.tokenizer(weights: older).config as? ConvolutionalConfig, tinyConvolutionalConfig())
     }
 
     /// A tile read with `tileContext` pixels around it gets the tokens the whole image's latent

@@ -24,11 +24,14 @@ public struct ConvolutionalConfig: TokenizerArchitectureConfig {
     /// λ of the loss MSE·255² + λ·bits: the bits of the kept tokens per image under the learned
     /// prior, so λ is the squared-error (8-bit units, per pixel) a bit must buy.
     public var rateWeight: Float = 0.02
-    /// When above 0, the rate weight falls with the token's position t: λ_t = λ·h/(h + t) for this
-    /// h, so a bit of an early token must buy more distortion than a bit of a late one. A prefix
-    /// code serves every budget, and the curve it should follow is steep at few bytes and shallow
-    /// at many (WebP's slope falls about tenfold from 100 to 800 bytes); 0: one λ for every token.
+    /// When above 0, the rate weight falls with the token's position t: λ_t = λ·(h/(h + t))^p for
+    /// this h and p = `rateWeightFallExponent`, so a bit of an early token must buy more distortion
+    /// than a bit of a late one. A prefix code serves every budget, and the curve it should follow
+    /// is steep at few bytes and shallow at many (WebP's slope falls about tenfold from 100 to 800
+    /// bytes); 0: one λ for every token.
     public var rateWeightHalfTokens: Float = 0
+    /// p of `rateWeightHalfTokens`: how fast λ_t falls past h.
+    public var rateWeightFallExponent: Float = 1
     /// Temperature of the soft level assignments that let the rate reach the encoder.
     public var priorTemperature: Float = 0.5
     /// Initialisation seed.
@@ -44,7 +47,7 @@ public struct ConvolutionalConfig: TokenizerArchitectureConfig {
 
     /// λ_t / λ for the token at position t (see `rateWeightHalfTokens`).
     public func relativeRateWeight(token: Int) -> Float {
-        rateWeightHalfTokens > 0 ? rateWeightHalfTokens / (rateWeightHalfTokens + Float(token)) : 1
+        rateWeightHalfTokens > 0 ? pow(rateWeightHalfTokens / (rateWeightHalfTokens + Float(token)), rateWeightFallExponent) : 1
     }
 
     public var shape: TokenizerShape {
@@ -70,6 +73,7 @@ public struct ConvolutionalConfig: TokenizerArchitectureConfig {
         try require(maxTokens <= 4096, "latentChannels × blocks gives \(maxTokens) tokens; at most 4096")
         try require(rateWeight >= 0 && rateWeight.isFinite, "rateWeight must be 0 or more")
         try require(rateWeightHalfTokens >= 0 && rateWeightHalfTokens.isFinite, "rateWeightHalfTokens must be 0 or more")
+        try require(rateWeightFallExponent > 0 && rateWeightFallExponent.isFinite, "rateWeightFallExponent must be positive")
         try require(priorTemperature > 0, "priorTemperature must be positive")
     }
 }

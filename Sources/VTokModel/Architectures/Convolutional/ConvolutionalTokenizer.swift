@@ -260,7 +260,8 @@ public final class ConvolutionalTokenizer: ImageTokenizer {
             "\(config.stages) strided \(config.kernelSize)x\(config.kernelSize) convolutions with GDN (\(config.channels) channels) to a \(config.latentSide)x\(config.latentSide)x\(config.latentChannels) latent grid; transposed convolutions with inverse GDN back",
             "a token is one latent channel's \(config.blockSide)x\(config.blockSide) block, each value one of \(config.levels) levels; tokens run channel by channel",
             "trained for MSE·255² + λ·bits under its learned per-channel prior, λ = \(config.rateWeight)"
-                + (config.rateWeightHalfTokens > 0 ? "·\(config.rateWeightHalfTokens)/(\(config.rateWeightHalfTokens) + t) at token t" : ""),
+                + (config.rateWeightHalfTokens > 0
+                   ? "·(\(config.rateWeightHalfTokens)/(\(config.rateWeightHalfTokens) + t))^\(config.rateWeightFallExponent) at token t" : ""),
         ]
     }
 }
