@@ -22,7 +22,7 @@ struct Train: ParsableCommand {
           validation.jsonl        PSNR per k, images, seconds, CPU-seconds
         Checkpoints are written every checkpointIntervalSeconds (300), at the end, and on Ctrl-C or SIGTERM (press Ctrl-C twice to quit at once, losing the steps since the last checkpoint).
 
-        --config is a JSON file with any of the hyperparameters; the rest keep their defaults, which are the shipped model's recipe (docs/MODEL.md). `vtok train --print-config` prints them all. An unknown field is an error. `"model": {"architecture": "convolutional"}` trains the convolutional architecture (its own fields and defaults replace the transformer's; configs/convolutional-c1.json is a full recipe).
+        --config is a JSON file with any of the hyperparameters; the rest keep their defaults, which are the shipped model's recipe (docs/MODEL.md). `vtok train --print-config` prints them all. An unknown field is an error. `"model": {"architecture": "convolutional"}` trains the convolutional architecture (its own fields and defaults replace the transformer's; configs/convolutional-c2.json is a full recipe).
 
         To continue a run (after an interruption, or with --steps to extend it), give the same --out with --resume: the result is bit for bit that of an unbroken run. A resumed run takes the checkpoint's config; a --config given with --resume applies its fields over it, and is refused if it changes anything but totalSteps, checkpointIntervalSeconds or logIntervalSteps.
 
