@@ -57,7 +57,7 @@ def test_the_kernels_in_use_are_never_the_generic_fallback():
 
 def test_model_description(model):
     assert model.resolution == 256
-    assert model.max_tokens == 256
+    assert model.max_tokens == 1536
     assert model.bits_per_token == 12
     assert len(model.model_id) == 8
 
