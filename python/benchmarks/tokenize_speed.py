@@ -75,7 +75,10 @@ def network_only(images, flops_per_image, vtok_binary, count=256, rounds=3):
     import time
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     import vtok
-    files = sorted(glob.glob(os.path.join(images, "**", "*.png"), recursive=True))[:count]
+    files = sorted(f for pattern in ("*.png", "*.jpg", "*.jpeg", "*.JPG", "*.JPEG")
+                   for f in glob.glob(os.path.join(images, "**", pattern), recursive=True))[:count]
+    if not files:
+        raise SystemExit(f"no PNG or JPEG images under {images} for the network-only measurement")
     pictures = [vtok.load_image(f) for f in files]
     model = vtok.Model()
     model.tokens_batch(pictures[:16])  # warm-up
