@@ -2,7 +2,7 @@
 # Builds and runs the fuzz targets (libFuzzer):
 #   png, jpeg   the C shims in Sources/CImageCodecs (clang -fsanitize=fuzzer,address,undefined)
 #   container   the .vtok reader, Sources/VTokContainer (swiftc -sanitize=fuzzer,address)
-#   decode      parse + VTokCodec.decode of a .vtok with a tiny random model (swiftc, several modules)
+#   decode      parse + VTokCodec.decode of a .vtok with a tiny random model of either architecture (swiftc, several modules)
 # Usage: fuzz/run.sh [target...]   (default: all). FUZZ_SECONDS=60 per target (0: build only),
 # FUZZ_RUNS=N to stop after N executions instead, FUZZ_RSS_MB=2048 memory cap per target.
 # New inputs go to .build-fuzz/corpus/<target>; crashes to .build-fuzz/crashes/<target>/ (the run
@@ -49,7 +49,7 @@ build_decode() {
     done
     for module in VTokContainer VTokImage VTokNN VTokModel; do
         "$SWIFTC" "${flags[@]}" -module-name "$module" -emit-module -emit-module-path "$m/$module.swiftmodule" \
-            -emit-object -wmo -o "$m/$module.o" Sources/$module/*.swift
+            -emit-object -wmo -o "$m/$module.o" $(find "Sources/$module" -name '*.swift' | sort)
         objects+=("$m/$module.o")
     done
     "$SWIFTC" "${flags[@]}" -module-name DecodeFuzz fuzz/decode/Harness.swift "${objects[@]}" \

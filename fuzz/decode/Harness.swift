@@ -1,11 +1,13 @@
 // libFuzzer target for the whole decode of a .vtok: the container reader, then VTokCodec.decode with
-// a tiny random-weights model made here (16 px tiles, 8 tokens of 2x4 bits), under a pixel limit.
+// a tiny random-weights model made here, under a pixel limit: a transformer (16 px tiles, 8 tokens
+// of 2x4 bits) or a convolutional model (32 px tiles decoded from their neighbours' latents, 16
+// tokens of 4x3 bits, files coded under its learned prior), picked by the first byte's bit 2.
 // Compiled by fuzz/run.sh with the VTokContainer, VTokImage, VTokNN and VTokModel sources.
 //
-// The first byte picks how the rest is read:
+// The first byte's bit 0 picks how the rest is read:
 //   even: the bytes are a .vtok file, parsed as they are; if it parses, its model id is set to the
 //         tiny model's (no fuzzer guesses a SHA-256) and it is decoded;
-//   odd:  the bytes describe a file field by field (size, tiles, token count, ids), so the decoder
+//   odd:  the bytes describe a file field by field (bit 1: version 1 instead of the codec's format) (size, tiles, token count, ids), so the decoder
 //         sees every shape without the fuzzer having to forge CRC-32s; it is written, read back, decoded.
 // Checked: no crash or trap; a decode under the limit returns exactly the file's width x height; a
 // file over the limit is refused with ImageError.tooLarge, never decoded.
@@ -14,8 +16,8 @@ import VTokImage
 import VTokModel
 import VTokNN
 
-let tinyCodec: VTokCodec = {
-    var config = TokenizerConfig()
+let transformerCodec: VTokCodec = {
+    var config = TransformerConfig()
     config.resolution = 16
     config.workingResolution = 8
     config.patchSize = 4
@@ -31,8 +33,18 @@ let tinyCodec: VTokCodec = {
     config.linearPathTokens = 4
     config.refinementChannels = 4
     config.refinementHiddenChannels = 4
-    let weights = try! Tokenizer(config: config).weightsFile().serialized(as: .float16)
-    return try! VTokCodec(weightsFileBytes: weights)
+    return try! VTokCodec(weightsFileBytes: try! TransformerTokenizer(config: config).weightsFile().serialized(as: .float16))
+}()
+
+let convolutionalCodec: VTokCodec = {
+    var config = ConvolutionalConfig()
+    config.resolution = 32
+    config.workingResolution = 16
+    config.stages = 2
+    config.kernelSize = 3
+    config.channels = 4
+    config.latentChannels = 4
+    return try! VTokCodec(weightsFileBytes: try! ConvolutionalTokenizer(config: config).weightsFile().serialized(as: .float16))
 }()
 
 /// 4096 pixels: at most 16 tiles of 16x16 (one network batch), so one input decodes in about a
@@ -45,9 +57,9 @@ struct Reader {
     mutating func u16() -> Int { byte() << 8 | byte() }
 }
 
-func structuredFile(_ bytes: ArraySlice<UInt8>) -> VTokFile {
+func structuredFile(_ bytes: ArraySlice<UInt8>, codec tinyCodec: VTokCodec) -> VTokFile {
     var reader = Reader(bytes: bytes)
-    let config = tinyCodec.config
+    let config = tinyCodec.shape
     // Mostly small sizes, sometimes any 16-bit size (which the limit must refuse).
     let wide = reader.byte()
     let width = wide & 0x80 != 0 ? max(1, reader.u16()) : 1 + reader.byte() % 80
@@ -67,7 +79,7 @@ func structuredFile(_ bytes: ArraySlice<UInt8>) -> VTokFile {
                     modelID: tinyCodec.modelID, tokens: tokens)
 }
 
-func check(_ file: VTokFile) {
+func check(_ file: VTokFile, codec tinyCodec: VTokCodec) {
     var file = file
     file.modelID = tinyCodec.modelID
     let grid = file.tiles.tileGrid(width: file.width, height: file.height)
@@ -88,19 +100,20 @@ func check(_ file: VTokFile) {
 public func vtokFuzzDecode(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     guard let mode = bytes.first else { return 0 }
+    let tinyCodec = mode & 4 == 0 ? transformerCodec : convolutionalCodec
     if mode & 1 == 0 {
         // The codec-level reader (any version, with the tiny model's coding), then the container's.
-        if let (file, _) = try? tinyCodec.parse(Array(bytes.dropFirst())) { check(file) }
-        if let (file, _) = try? VTokFile.parse(Array(bytes.dropFirst())) { check(file) }
+        if let (file, _) = try? tinyCodec.parse(Array(bytes.dropFirst())) { check(file, codec: tinyCodec) }
+        if let (file, _) = try? VTokFile.parse(Array(bytes.dropFirst())) { check(file, codec: tinyCodec) }
     } else {
-        let file = structuredFile(bytes.dropFirst())
+        let file = structuredFile(bytes.dropFirst(), codec: tinyCodec)
         // The codec's own format (version 2) and version 1, as the CLI writes them.
         let format: FileFormat = mode & 2 == 0 ? tinyCodec.defaultFormat : .version1
         guard let written = try? tinyCodec.fileBytes(file, format: format) else { return 0 }
         guard let (read, warnings) = try? tinyCodec.parse(written), warnings.isEmpty, read == file else {
             preconditionFailure("a file vtok wrote does not read back")
         }
-        check(read)
+        check(read, codec: tinyCodec)
     }
     return 0
 }
