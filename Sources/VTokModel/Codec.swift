@@ -175,15 +175,17 @@ public final class VTokCodec {
             guard side == shape.resolution else {
                 throw TokenizerError.invalidTokens("tiles of \(side) px; the model's tiles are \(shape.resolution) px")
             }
-            let columns = grid.columns
+            // The working-resolution tiles are joined first and stretched as one image, so that the
+            // upscaling filter reads across the tile borders instead of repeating each tile's edge.
+            let columns = grid.columns, r = shape.workingResolution
             var tiles: [RGBImage] = []
             for start in stride(from: 0, to: file.tokens.count, by: Self.batchLimit) {
                 let range = start..<min(start + Self.batchLimit, file.tokens.count)
                 tiles += input.images(planes: tokenizer.images(tileGrid: file.tokens, columns: columns, range: range), count: range.count)
-                    .map { input.stretched($0, width: side, height: side) }
             }
-            return assemble(tiles: tiles,
-                            width: file.width, height: file.height, side: side)
+            let mosaic = assemble(tiles: tiles, width: columns * r, height: grid.rows * r, side: r)
+            let stretched = input.stretched(mosaic, width: columns * side, height: grid.rows * side)
+            return Self.topLeft(of: stretched, width: file.width, height: file.height)
         }
     }
 
@@ -203,6 +205,14 @@ public final class VTokCodec {
             squares += input.images(planes: tokenizer.images(tokens: batch), count: batch.count)
         }
         return squares
+    }
+
+    /// The `width`×`height` window at the top left: the image within its padded tile grid.
+    private static func topLeft(of image: RGBImage, width: Int, height: Int) -> RGBImage {
+        var pixels: [UInt8] = []
+        pixels.reserveCapacity(width * height * 3)
+        for y in 0..<height { pixels += image.pixels[(y * image.width) * 3..<(y * image.width + width) * 3] }
+        return RGBImage(width: width, height: height, pixels: pixels)
     }
 
     private func assemble(tiles: [RGBImage], width: Int, height: Int, side: Int) -> RGBImage {
