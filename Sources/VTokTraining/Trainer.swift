@@ -352,33 +352,26 @@ public final class Trainer {
 
     // MARK: Validation
 
-    /// Mean validation PSNR per k with the moving-average weights, without logging.
-    public func validationPSNR() -> [Int: Double]? {
+    /// Validation scores per k with the moving-average weights, without logging.
+    public func validationScores() -> ValidationSet.Scores? {
         guard let validation else { return nil }
-        return ema.withAverageWeights {
-            validation.meanPSNR(of: tokenizer, tokenCounts: config.validationTokenCounts)
-        }
+        return ema.withAverageWeights { validation.measure(tokenizer, tokenCounts: config.validationTokenCounts) }
     }
 
-    /// Mean whole-file bytes per k with the moving-average weights, for an architecture with a
-    /// learned prior (`ValidationSet.meanBytes`).
-    public func validationBytes() -> [Int: Double]? {
-        guard let validation else { return nil }
-        return ema.withAverageWeights {
-            validation.meanBytes(of: tokenizer, tokenCounts: config.validationTokenCounts)
-        }
-    }
+    /// Mean validation PSNR per k with the moving-average weights, without logging.
+    public func validationPSNR() -> [Int: Double]? { validationScores()?.psnr }
 
     private func validate(clock: RunClock) {
         let start = clock.now
-        guard let psnr = validationPSNR() else { return }
+        guard let scores = validationScores() else { return }
+        let psnr = scores.psnr
         lastValidation = psnr
         let ks = config.validationTokenCounts
         emit("validation at step \(state.step): psnr " + ks.map { "k\($0) \(fixed(psnr[$0]!, 2))" }.joined(separator: " ")
              + " (\(fixed(clock.now - start, 1)) s)")
         let psnrJSON = ks.map { "\"\($0)\":\(fixed(psnr[$0]!, 4))" }.joined(separator: ",")
         var bytesJSON = ""
-        if let bytes = validationBytes() {
+        if let bytes = scores.bytes {
             emit("validation at step \(state.step): mean file bytes " + ks.map { "k\($0) \(fixed(bytes[$0]!, 1))" }.joined(separator: " "))
             bytesJSON = ",\"bytes\":{" + ks.map { "\"\($0)\":\(fixed(bytes[$0]!, 2))" }.joined(separator: ",") + "}"
         }

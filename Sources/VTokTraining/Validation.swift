@@ -27,50 +27,42 @@ public struct ValidationSet {
 
     public var count: Int { references.count }
 
-    /// Mean PSNR (dB, 8-bit RGB at native resolution) over the images, decoding each from its first
-    /// k tokens, for each k of `tokenCounts`. Runs in chunks of `chunkSize` images.
-    public func meanPSNR(of tokenizer: any ImageTokenizer, tokenCounts: [Int], chunkSize: Int = 16) -> [Int: Double] {
+    /// What validation measures for each k of `tokenCounts`: the mean PSNR (dB, 8-bit RGB at native
+    /// resolution) of the images decoded from their first k tokens, and, for an architecture with a
+    /// learned prior, the mean whole-file bytes of those k tokens as a one-tile version 2 file coded
+    /// under it (the container's real sizes, header included).
+    public struct Scores: Equatable, Sendable {
+        public var psnr: [Int: Double]
+        public var bytes: [Int: Double]?
+    }
+
+    /// Each image encoded once (in chunks of `chunkSize`) and decoded from each prefix: the path
+    /// `vtok encode` / `vtok decode` take.
+    public func measure(_ tokenizer: any ImageTokenizer, tokenCounts: [Int], chunkSize: Int = 16) -> Scores {
         let r = workingResolution, perImage = 3 * r * r
-        var totals = [Int: Double]()
-        var start = 0
-        while start < count {
+        let coding = tokenizer.learnedPrior().map { ModelCoding(id: ModelID(bytes: [0, 0, 0, 0])!, prior: $0) }
+        var psnr = [Int: Double](), bytes = [Int: Double]()
+        for start in stride(from: 0, to: count, by: chunkSize) {
             let n = min(chunkSize, count - start)
             let chunk = Tensor(shape: [n, 3, r, r])
             chunk.pointer.update(from: inputs.pointer + start * perImage, count: n * perImage)
-            // Encoded once, decoded from each prefix: the path `vtok encode` / `vtok decode` take.
             let tokens = tokenizer.tokens(images: chunk)
             for k in tokenCounts {
                 let output = tokenizer.images(tokens: tokens.map { Array($0.prefix(k)) })
                 for (i, small) in input.images(planes: output, count: n).enumerated() {
                     let upscaled = input.stretched(small, width: nativeResolution, height: nativeResolution)
-                    totals[k, default: 0] += PSNR.rgb(references[start + i], upscaled)
+                    psnr[k, default: 0] += PSNR.rgb(references[start + i], upscaled)
                 }
             }
-            start += n
-        }
-        return totals.mapValues { $0 / Double(count) }
-    }
-
-    /// Mean whole-file bytes of each image's first k tokens as a one-tile version 2 file coded under
-    /// the tokenizer's learned prior (the container's real sizes, header included), for each k of
-    /// `tokenCounts`; nil for an architecture without a learned prior. Beside `meanPSNR`, the
-    /// curve a rate-trained model is judged by.
-    public func meanBytes(of tokenizer: any ImageTokenizer, tokenCounts: [Int], chunkSize: Int = 16) -> [Int: Double]? {
-        guard let prior = tokenizer.learnedPrior() else { return nil }
-        let model = ModelCoding(id: ModelID(bytes: [0, 0, 0, 0])!, prior: prior)
-        let r = workingResolution, perImage = 3 * r * r
-        var totals = [Int: Double]()
-        for start in stride(from: 0, to: count, by: chunkSize) {
-            let n = min(chunkSize, count - start)
-            let chunk = Tensor(shape: [n, 3, r, r])
-            chunk.pointer.update(from: inputs.pointer + start * perImage, count: n * perImage)
-            for ids in tokenizer.tokens(images: chunk) {
+            guard let coding else { continue }
+            for ids in tokens {
                 let file = VTokFile(width: nativeResolution, height: nativeResolution, tiles: .single,
-                                    layout: tokenizer.shape.layout, modelID: model.id, tokens: [ids])
-                guard let sizes = try? file.fileSizes(format: .version2(.arithmetic), model: model) else { return nil }
-                for k in tokenCounts { totals[k, default: 0] += Double(sizes[k]) }
+                                    layout: tokenizer.shape.layout, modelID: coding.id, tokens: [ids])
+                let sizes = try! file.fileSizes(format: .version2(.arithmetic), model: coding)
+                for k in tokenCounts { bytes[k, default: 0] += Double(sizes[k]) }
             }
         }
-        return totals.mapValues { $0 / Double(count) }
+        return Scores(psnr: psnr.mapValues { $0 / Double(count) },
+                      bytes: coding == nil ? nil : bytes.mapValues { $0 / Double(count) })
     }
 }
