@@ -96,6 +96,50 @@ public final class GDN: Layer {
         return y
     }
 
+    /// `forward` on channels-last tensors (B, H, W, C), keeping nothing for backward: the encoder's
+    /// path. The pixels are the rows of one (B·H·W, C) matrix, so the norms of a piece of pixels
+    /// are one product (pixels × C)·γᵀ with the pixels as its long side; each worker squares its
+    /// pieces into its own scratch, multiplies on its own thread into the output, and divides in place.
+    public func inferChannelsLast(_ x: Tensor) -> Tensor {
+        precondition(x.shape.count == 4 && x.shape[3] == channels, "GDN(\(beta.name)): channels-last input \(x.shape)")
+        input = nil
+        let c = channels, rows = x.count / c, workers = Parallel.workerCount
+        effectiveBeta = beta.value.map { GDN.effective($0, bound: GDN.betaBound) }
+        effectiveGamma = gamma.value.map { GDN.effective($0, bound: GDN.gammaBound) }
+        let pieces = max(workers, (rows + GDN.inferencePieceRows - 1) / GDN.inferencePieceRows)
+        let pieceRows = (rows + pieces - 1) / pieces
+        let scratch = Tensor.reuse(&squares, shape: [workers * pieceRows * c])
+        let y = Tensor.reuse(&output, shape: x.shape)
+        let xs = x.pointer, ys = SendablePointer(y.pointer), sq = SendablePointer(scratch.pointer), inverse = inverse
+        effectiveBeta.withUnsafeBufferPointer { betas in
+            effectiveGamma.withUnsafeBufferPointer { gammas in
+                Parallel.forChunks(pieces, workPerItem: pieceRows * c * c) { range, worker in
+                    let squares = sq.base + worker * pieceRows * c
+                    for piece in range {
+                        let first = piece * pieceRows, n = min(rows, first + pieceRows) - first
+                        guard n > 0 else { continue }
+                        let from = xs + first * c, norms = ys.base + first * c
+                        vectorLoop(0..<n * c) { i, lanes in
+                            let v = load(from + i, lanes)
+                            store(v * v, squares + i, lanes)
+                        }
+                        for pixel in 0..<n { (norms + pixel * c).update(from: betas.baseAddress!, count: c) }
+                        serialGemm(transB: true, m: n, n: c, k: c, a: squares, lda: c, b: gammas.baseAddress!, ldb: c, beta: 1,
+                                   c: norms, ldc: c)
+                        vectorLoop(0..<n * c) { i, lanes in
+                            let root = load(norms + i, lanes).squareRoot(), v = load(from + i, lanes)
+                            store(inverse ? v * root : v / root, norms + i, lanes)
+                        }
+                    }
+                }
+            }
+        }
+        return y
+    }
+
+    /// Pixels an `inferChannelsLast` product takes at most (1024·C floats of squares).
+    static let inferencePieceRows = 1024
+
     /// With N = β + γ·x² and r = sqrt(N): GDN's y = x/r gives dx = dy/r and dN = −½·dy·x/r³;
     /// IGDN's y = x·r gives dx = dy·r and dN = ½·dy·x/r. Then dβ = Σ_pixels dN, dγ = dN·(x²)ᵀ, and
     /// the path through the squares adds 2·x·(γᵀ·dN) to dx.

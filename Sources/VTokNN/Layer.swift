@@ -31,6 +31,17 @@ public protocol Layer: AnyObject {
     var parameters: [Parameter] { get }
     func forward(_ x: Tensor) -> Tensor
     func backward(_ dOut: Tensor) -> Tensor
+    /// `forward` on channels-last tensors, (B, H, W, C) for the (B, C, H, W) that `forward` takes,
+    /// when no backward follows (encoding, tokenizing). Convolutions and GDN have their own
+    /// kernels, faster in this layout and keeping nothing for backward; any other layer transposes
+    /// to channels-first, runs `forward` and transposes back.
+    func inferChannelsLast(_ x: Tensor) -> Tensor
+}
+
+extension Layer {
+    public func inferChannelsLast(_ x: Tensor) -> Tensor {
+        forward(x.transposedChannels(toLast: false)).transposedChannels(toLast: true)
+    }
 }
 
 /// Layers applied one after another.
@@ -43,6 +54,10 @@ public final class Sequential: Layer {
 
     public func forward(_ x: Tensor) -> Tensor {
         layers.reduce(x) { $1.forward($0) }
+    }
+
+    public func inferChannelsLast(_ x: Tensor) -> Tensor {
+        layers.reduce(x) { $1.inferChannelsLast($0) }
     }
 
     public func backward(_ dOut: Tensor) -> Tensor {

@@ -86,6 +86,25 @@ public final class Tensor: @unchecked Sendable {
     }
 }
 
+extension Tensor {
+    /// A new tensor with this 4-D one's layout changed: (B, C, H, W) to (B, H, W, C) when `toLast`,
+    /// (B, H, W, C) to (B, C, H, W) otherwise.
+    public func transposedChannels(toLast: Bool) -> Tensor {
+        precondition(shape.count == 4, "transposedChannels: shape \(shape) is not 4-D")
+        let batch = shape[0], channels = toLast ? shape[1] : shape[3], pixels = count / max(batch * channels, 1)
+        let result = Tensor(shape: toLast ? [batch, shape[2], shape[3], channels] : [batch, channels, shape[1], shape[2]])
+        for b in 0..<batch {
+            let from = pointer + b * channels * pixels, to = result.pointer + b * channels * pixels
+            for c in 0..<channels {
+                for p in 0..<pixels {
+                    if toLast { to[p * channels + c] = from[c * pixels + p] } else { to[c * pixels + p] = from[p * channels + c] }
+                }
+            }
+        }
+        return result
+    }
+}
+
 /// A raw pointer that may cross into `concurrentPerform` workers, which write disjoint ranges.
 @usableFromInline
 struct SendablePointer: @unchecked Sendable {

@@ -196,6 +196,51 @@ final class ConvCodecLayerTests: XCTestCase {
         }
     }
 
+    /// The channels-last kernels give `forward`'s output, transposed, whatever their pieces: rows
+    /// of one sample (a small budget), several pieces a worker, a whole sample; stride 1 and 2,
+    /// odd sizes, padding on every side, and one pixel (a single product row).
+    func testChannelsLastInferenceEqualsForward() {
+        for (stride, height, width) in [(2, 9, 7), (2, 12, 70), (1, 9, 5), (2, 1, 1)] {
+            let conv = Conv2d(name: "c", inputChannels: 3, outputChannels: 4, kernelSize: 5, stride: stride, padding: 2, rng: &rng)
+            conv.bias.value = [0.5, -1, 0.25, 2]
+            let x = GradientCheck.random([5, 3, height, width], &rng)
+            let expected = conv.forward(x).transposedChannels(toLast: true).values
+            let outWidth = (width - 1) / stride + 1
+            for budget in [75 * outWidth, 2 * 75 * outWidth + 1, 1 << 24] {
+                conv.inferenceColumnFloats = budget
+                XCTAssertEqual(conv.inferChannelsLast(x.transposedChannels(toLast: true)).values, expected, accuracy: 1e-5)
+            }
+        }
+        for inverse in [false, true] {
+            let gdn = GDN(name: "g", channels: 6, inverse: inverse)
+            gdn.gamma.value = gdn.gamma.value.map { $0 + 0.05 }
+            for shape in [[3, 6, 5, 7], [1, 6, 40, 40]] {  // the second takes two pieces of pixels
+                let x = GradientCheck.random(shape, &rng)
+                XCTAssertEqual(gdn.inferChannelsLast(x.transposedChannels(toLast: true)).values,
+                               gdn.forward(x).transposedChannels(toLast: true).values, accuracy: 1e-5)
+            }
+        }
+        // A layer without its own kernel goes through the transposes.
+        let sequence = Sequential([Conv2d(name: "a", inputChannels: 3, outputChannels: 4, kernelSize: 3, stride: 2, padding: 1, rng: &rng),
+                                   GDN(name: "g", channels: 4), Upsample2x(.bilinear)])
+        let x = GradientCheck.random([2, 3, 8, 8], &rng)
+        XCTAssertEqual(sequence.inferChannelsLast(x.transposedChannels(toLast: true)).values,
+                       sequence.forward(x).transposedChannels(toLast: true).values, accuracy: 1e-5)
+        XCTAssertEqual(x.transposedChannels(toLast: true).transposedChannels(toLast: false).values, x.values)
+    }
+
+    func testCopyEvenElements() {
+        let source = (0..<200).map(Float.init)
+        for count in [0, 1, 15, 16, 17, 33, 100] {
+            var target = [Float](repeating: -1, count: count + 1)
+            source.withUnsafeBufferPointer { s in
+                target.withUnsafeMutableBufferPointer { copyEvenElements(from: s.baseAddress!, to: $0.baseAddress!, count: count) }
+            }
+            XCTAssertEqual(Array(target.prefix(count)), (0..<count).map { Float(2 * $0) })
+            XCTAssertEqual(target[count], -1, "wrote past \(count)")
+        }
+    }
+
     func testConv2dMatchesPreBatchingImplementation() {
         let conv = Conv2d(name: "c", inputChannels: 3, outputChannels: 4, kernelSize: 5, stride: 2, padding: 2, rng: &rng)
         let legacy = LegacyConv2d(name: "c", inputChannels: 3, outputChannels: 4, kernelSize: 5, stride: 2, padding: 2, rng: &rng)
@@ -395,6 +440,68 @@ final class ConvCodecLayerTests: XCTestCase {
 }
 
 /// One timed forward+backward of a convolution at the codec's shapes.
+extension ConvCodecLayerTests {
+    /// The shipped analysis transform (128² → 8²×96, four 5×5 stride-2 convolutions, GDN between)
+    /// at 16 images a pass and at 1: `forward` (the training path) against `inferChannelsLast` at
+    /// several column budgets, next to SGEMM 1024³ and the layers' products in the same round-robin.
+    /// VTOK_CONV_BENCH=1 swift test -c release --filter testAnalysisInferenceSpeed
+    func testAnalysisInferenceSpeed() throws {
+        guard ProcessInfo.processInfo.environment["VTOK_CONV_BENCH"] == "1" else { throw XCTSkip("set VTOK_CONV_BENCH=1") }
+        #if DEBUG
+        throw XCTSkip("speed is measured in release builds only")
+        #else
+        var rng = SeededRandom(seed: 5)
+        var layers: [Layer] = [], convolutions: [Conv2d] = [], flops = 0.0, side = 128, inputs = 3
+        for stage in 0..<4 {
+            let outputs = stage == 3 ? 96 : 64
+            let conv = Conv2d(name: "conv\(stage)", inputChannels: inputs, outputChannels: outputs, kernelSize: 5, stride: 2, padding: 2, rng: &rng)
+            convolutions.append(conv)
+            layers.append(conv)
+            side /= 2
+            flops += 2 * Double(inputs * 25 * outputs * side * side)
+            if stage < 3 {
+                layers.append(GDN(name: "gdn\(stage)", channels: outputs))
+                flops += 2 * Double(outputs * outputs * side * side)
+            }
+            inputs = outputs
+        }
+        let analysis = Sequential(layers)
+        let budgets = ProcessInfo.processInfo.environment["VTOK_INFER_BUDGETS"]?.split(separator: ",").compactMap { Int($0) }
+            ?? [1 << 18, 1 << 19, 1 << 20, 1 << 21]
+        let product = NNBenchmark.Product(m: 1024, n: 1024, k: 1024)
+        var names = ["SGEMM 1024³"], bodies: [() -> Void] = [{ product.run() }], perPass: [Int] = [0]
+        // The products of one image's convolutions and GDNs alone (M = output channels, N = pixels, K = depth).
+        let shapes = [(64, 4096, 75), (4096, 64, 75), (64, 1024, 1600), (1024, 64, 1600), (64, 256, 1600), (256, 64, 1600)]
+        let products = shapes.map { NNBenchmark.Product(m: $0.0, n: $0.1, k: $0.2) }
+        for (shape, p) in zip(shapes, products) {
+            names.append("SGEMM \(shape.0)×\(shape.1)×\(shape.2)"); perPass.append(-1)
+            bodies.append { p.run() }
+        }
+        for batch in [16, 1] {
+            let x = GradientCheck.random([batch, 3, 128, 128], &rng), channelsLast = x.transposedChannels(toLast: true)
+            names.append("batch \(batch) forward"); perPass.append(batch)
+            bodies.append { _ = analysis.forward(x) }
+            for budget in budgets {
+                names.append("batch \(batch) channels-last, \(budget) floats a piece"); perPass.append(batch)
+                bodies.append { convolutions.forEach { $0.inferenceColumnFloats = budget }; _ = analysis.inferChannelsLast(channelsLast) }
+            }
+        }
+        let times = roundRobinBest(bodies, rounds: 5)
+        let sgemm = product.flops / times[0] / 1e9
+        print(String(format: "SGEMM 1024³: %.1f GFLOP/s (%@)", sgemm, BLASRuntime.corename))
+        for i in 1..<bodies.count {
+            if perPass[i] < 0 {
+                let rate = products[i - 1].flops / times[i] / 1e9
+                print(String(format: "%@: %.1f GFLOP/s, %.0f%% of SGEMM 1024³", names[i], rate, 100 * rate / sgemm))
+                continue
+            }
+            let rate = flops * Double(perPass[i]) / times[i] / 1e9
+            print(String(format: "%@: %.2f ms an image, %.1f GFLOP/s, %.0f%% of SGEMM", names[i], times[i] * 1e3 / Double(perPass[i]), rate, 100 * rate / sgemm))
+        }
+        #endif
+    }
+}
+
 struct ConvolutionBenchmarkCase {
     let name: String
     let layer: Layer

@@ -69,6 +69,14 @@ def main():
     network_only(args.images, run["network_gflops"] * 1e9 / run["network_images_per_s"], args.vtok)
 
 
+def centre_crop(image, side):
+    height, width = image.shape[:2]
+    if min(height, width) < side:
+        raise SystemExit(f"an image of {width}x{height} is smaller than the {side}-pixel crop the network-only measurement takes")
+    top, left = (height - side) // 2, (width - side) // 2
+    return image[top:top + side, left:left + side].copy()
+
+
 def network_only(images, flops_per_image, vtok_binary, count=256, rounds=3):
     import glob
     import sys
@@ -79,10 +87,10 @@ def network_only(images, flops_per_image, vtok_binary, count=256, rounds=3):
                    for f in glob.glob(os.path.join(images, "**", pattern), recursive=True))[:count]
     if not files:
         raise SystemExit(f"no PNG or JPEG images under {images} for the network-only measurement")
-    pictures = [vtok.load_image(f) for f in files]
+    pictures = [centre_crop(vtok.load_image(f), 256) for f in files]
     model = vtok.Model()
     model.tokens_batch(pictures[:16])  # warm-up
-    print(f"network alone, {len(pictures)} images in memory, Python package ({vtok.blas_kernels()} kernels):")
+    print(f"network alone, {len(pictures)} 256x256 crops in memory, Python package ({vtok.blas_kernels()} kernels):")
     print(f"{'round':>5} {'per pass':>8} {'images/s':>9} {'GFLOP/s':>8} {'SGEMM GFLOP/s':>14} {'of SGEMM':>9}")
     for round_ in range(rounds):
         for per_pass in (16, 1):

@@ -130,12 +130,13 @@ public final class ConvolutionalTokenizer: ImageTokenizer {
     // MARK: Inference
 
     /// Tokens of the central R×R of each image; images of side R + 2c (c a multiple of 2^stages)
-    /// read c pixels of context on every side (`tileContext`).
+    /// read c pixels of context on every side (`tileContext`). The analysis runs channels-last
+    /// (`Layer.inferChannelsLast`), the encoder's fast path.
     public func tokens(images: Tensor) -> [[UInt32]] {
-        let latents = analysis.forward(center(images))
-        let (m, side) = latentShape, grid = latents.shape[2], margin = (grid - side) / 2
-        precondition(latents.shape[3] == grid && margin >= 0 && grid == side + 2 * margin,
-                     "ConvolutionalTokenizer: images \(images.shape) give a \(grid)x\(latents.shape[3]) latent grid for a \(side)x\(side) centre")
+        let latents = analysis.inferChannelsLast(centredChannelsLast(images))
+        let (m, side) = latentShape, grid = latents.shape[1], margin = (grid - side) / 2
+        precondition(latents.shape[2] == grid && margin >= 0 && grid == side + 2 * margin,
+                     "ConvolutionalTokenizer: images \(images.shape) give a \(grid)x\(latents.shape[2]) latent grid for a \(side)x\(side) centre")
         let perSample = m * grid * grid, layout = config.shape.layout
         return (0..<images.shape[0]).map { b in
             let values = latents.pointer + b * perSample
@@ -143,10 +144,23 @@ public final class ConvolutionalTokenizer: ImageTokenizer {
                 layout.tokenID(groupIndices: (0..<config.groups).map { group in
                     let index = latentIndex(token: token, group: group)
                     let c = index / (side * side), y = index / side % side, x = index % side
-                    return quantizer.symbol(of: values[(c * grid + y + margin) * grid + x + margin])
+                    return quantizer.symbol(of: values[((y + margin) * grid + x + margin) * m + c])
                 })
             }
         }
+    }
+
+    /// (B, 3, H, W) images as (B, H, W, 3) values minus ½, in one pass.
+    private func centredChannelsLast(_ images: Tensor) -> Tensor {
+        let batch = images.shape[0], pixels = images.shape[2] * images.shape[3]
+        let x = Tensor(shape: [batch, images.shape[2], images.shape[3], 3])
+        for b in 0..<batch {
+            let from = images.pointer + b * 3 * pixels, to = x.pointer + b * 3 * pixels
+            for p in 0..<pixels {
+                for c in 0..<3 { to[p * 3 + c] = from[c * pixels + p] - 0.5 }
+            }
+        }
+        return x
     }
 
     public func images(tokens: [[UInt32]]) -> [Float] {
