@@ -24,12 +24,17 @@ public struct TokenizerInput: Sendable {
     public func batch(_ images: [RGBImage], context: Int = 0) -> Tensor {
         let r = workingResolution + 2 * context, native = nativeResolution + 2 * nativeContext(context)
         let batch = Tensor(shape: [images.count, 3, r, r])
-        var scratch: [Float] = []
-        for (b, image) in images.enumerated() {
-            let square = image.width == native && image.height == native
-                ? image : image.resized(width: native, height: native, filter: .lanczos3)
-            AreaResampler.resample(square, crop: CropSpec(x: 0, y: 0, side: native, flipped: false), to: r,
-                                   into: batch.pointer + b * 3 * r * r, scratch: &scratch)
+        let planes = SendablePointer(batch.pointer)
+        // Images side by side on the workers, each with its own scratch.
+        Parallel.forChunks(images.count, workPerItem: native * native * 3) { range in
+            var scratch: [Float] = []
+            for b in range {
+                let image = images[b]
+                let square = image.width == native && image.height == native
+                    ? image : image.resized(width: native, height: native, filter: .lanczos3)
+                AreaResampler.resample(square, crop: CropSpec(x: 0, y: 0, side: native, flipped: false), to: r,
+                                       into: planes.base + b * 3 * r * r, scratch: &scratch)
+            }
         }
         return batch
     }

@@ -310,8 +310,13 @@ public final class Conv2d: Layer {
                                     continue
                                 }
                                 run.update(repeating: 0, count: taps.lowerBound * cin)
-                                (run + taps.lowerBound * cin).update(from: image + (iy * width + left + taps.lowerBound) * cin,
-                                                                     count: taps.count * cin)
+                                let from = image + (iy * width + left + taps.lowerBound) * cin, length = taps.count * cin
+                                if length < 64 {
+                                    // A few channels (the first layer's 3): a loop beats a memmove call.
+                                    for i in 0..<length { run[taps.lowerBound * cin + i] = from[i] }
+                                } else {
+                                    (run + taps.lowerBound * cin).update(from: from, count: length)
+                                }
                                 (run + taps.upperBound * cin).update(repeating: 0, count: (k - taps.upperBound) * cin)
                             }
                         }

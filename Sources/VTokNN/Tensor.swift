@@ -106,10 +106,9 @@ extension Tensor {
 }
 
 /// A raw pointer that may cross into `concurrentPerform` workers, which write disjoint ranges.
-@usableFromInline
-struct SendablePointer: @unchecked Sendable {
-    @usableFromInline let base: UnsafeMutablePointer<Float>
-    @usableFromInline init(_ base: UnsafeMutablePointer<Float>) { self.base = base }
+public struct SendablePointer: @unchecked Sendable {
+    public let base: UnsafeMutablePointer<Float>
+    public init(_ base: UnsafeMutablePointer<Float>) { self.base = base }
 }
 
 /// Work splitting for the 2 cores. Element-wise passes smaller than `minimumParallelWork`

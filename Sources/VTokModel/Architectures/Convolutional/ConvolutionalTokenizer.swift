@@ -137,15 +137,18 @@ public final class ConvolutionalTokenizer: ImageTokenizer {
         let (m, side) = latentShape, grid = latents.shape[1], margin = (grid - side) / 2
         precondition(latents.shape[2] == grid && margin >= 0 && grid == side + 2 * margin,
                      "ConvolutionalTokenizer: images \(images.shape) give a \(grid)x\(latents.shape[2]) latent grid for a \(side)x\(side) centre")
-        let perSample = m * grid * grid, layout = config.shape.layout
+        // A token's id is its groups' symbols, group 0 in the high bits (TokenLayout.tokenID).
+        let perSample = m * grid * grid, bits = UInt32(config.bitsPerGroup)
         return (0..<images.shape[0]).map { b in
             let values = latents.pointer + b * perSample
             return (0..<config.maxTokens).map { token in
-                layout.tokenID(groupIndices: (0..<config.groups).map { group in
+                var id: UInt32 = 0
+                for group in 0..<config.groups {
                     let index = latentIndex(token: token, group: group)
                     let c = index / (side * side), y = index / side % side, x = index % side
-                    return quantizer.symbol(of: values[((y + margin) * grid + x + margin) * m + c])
-                })
+                    id = id << bits | UInt32(quantizer.symbol(of: values[((y + margin) * grid + x + margin) * m + c]))
+                }
+                return id
             }
         }
     }
