@@ -197,6 +197,7 @@ public final class Conv2d: Layer {
     private var pieceColumns: Tensor?
     private var pixelMajorWeight: Tensor?
     private var weightBehindPixelMajor: [Float] = []
+    private var biasBehindPixelMajor: [Float] = []
     private var columnGradient: Tensor?
     private var product: Tensor?
     private var output: Tensor?
@@ -259,7 +260,8 @@ public final class Conv2d: Layer {
     /// - the columns are pixel-major, one row of k·k·Cin values per output pixel, (ky, kx, c) in
     ///   order, so a row is k copies of k·Cin contiguous input values (stride-2 rows need no
     ///   gather), and the product has the pixels as its long side M and the output channels as N,
-    ///   the orientation in which OpenBLAS runs these thin products near its 1024³ speed;
+    ///   the orientation in which OpenBLAS runs these thin products near its 1024³ speed (a 1 at
+    ///   the end of each row brings in the bias);
     /// - each worker takes whole pieces (some output rows of one sample), unfolds them into its own
     ///   scratch of at most about `inferenceColumnFloats` floats and multiplies them on its own
     ///   thread, straight into the output: one hand-off per layer, not two per product.
@@ -268,10 +270,13 @@ public final class Conv2d: Layer {
         precondition(x.shape.count == 4 && x.shape[3] == inputChannels, "Conv2d(\(weight.name)): channels-last input \(x.shape)")
         input = nil
         let batch = x.shape[0], height = x.shape[1], width = x.shape[2], cin = inputChannels, cout = outputChannels
-        let k = kernelSize, s = stride, p = padding, depth = cin * k * k
+        let k = kernelSize, s = stride, p = padding, taps = cin * k * k
+        // A column row is the k·k·Cin inputs then a 1, whose weight is the bias: the product adds it.
+        let depth = taps + 1
         let outHeight = outputSize(height), outWidth = outputSize(width), workers = Parallel.workerCount
-        // The weights as (ky, kx, c) × Cout, made again only when they changed since the last call.
-        if pixelMajorWeight == nil || weightBehindPixelMajor != weight.value {
+        // The weights as (ky, kx, c) × Cout with the bias as the last row, made again only when the
+        // weights or the bias changed since the last call.
+        if pixelMajorWeight == nil || weightBehindPixelMajor != weight.value || biasBehindPixelMajor != bias.value {
             let kernel = Tensor(shape: [depth, cout])
             weight.withValues { w in
                 for o in 0..<cout {
@@ -280,8 +285,10 @@ public final class Conv2d: Layer {
                     }
                 }
             }
+            for o in 0..<cout { kernel[taps * cout + o] = bias.value[o] }
             pixelMajorWeight = kernel
             weightBehindPixelMajor = weight.value
+            biasBehindPixelMajor = bias.value
         }
         let kernel = pixelMajorWeight!
         let rowFloats = depth * outWidth
@@ -291,40 +298,38 @@ public final class Conv2d: Layer {
         let scratch = Tensor.reuse(&pieceColumns, shape: [workers * rowsPerPiece * rowFloats])
         let y = Tensor.reuse(&output, shape: [batch, outHeight, outWidth, cout])
         let xs = x.pointer, ys = SendablePointer(y.pointer), columns = SendablePointer(scratch.pointer), weights = kernel.pointer
-        bias.withValues { bias in
-            Parallel.forChunks(batch * piecesPerSample, workPerItem: cout * depth * outHeight * outWidth / piecesPerSample) { range, worker in
-                let column = columns.base + worker * rowsPerPiece * rowFloats
-                for item in range {
-                    let sample = item / piecesPerSample, piece = item % piecesPerSample
-                    let rows = piece * rowsPerPiece..<min(outHeight, (piece + 1) * rowsPerPiece)
-                    guard !rows.isEmpty else { continue }
-                    let image = xs + sample * height * width * cin
-                    for oy in rows {
-                        for ox in 0..<outWidth {
-                            let row = column + ((oy - rows.lowerBound) * outWidth + ox) * depth
-                            let left = ox * s - p, taps = max(0, -left)..<min(k, width - left)
-                            for ky in 0..<k {
-                                let run = row + ky * k * cin, iy = oy * s - p + ky
-                                guard iy >= 0 && iy < height && !taps.isEmpty else {
-                                    run.update(repeating: 0, count: k * cin)
-                                    continue
-                                }
-                                run.update(repeating: 0, count: taps.lowerBound * cin)
-                                let from = image + (iy * width + left + taps.lowerBound) * cin, length = taps.count * cin
-                                if length < 64 {
-                                    // A few channels (the first layer's 3): a loop beats a memmove call.
-                                    for i in 0..<length { run[taps.lowerBound * cin + i] = from[i] }
-                                } else {
-                                    (run + taps.lowerBound * cin).update(from: from, count: length)
-                                }
-                                (run + taps.upperBound * cin).update(repeating: 0, count: (k - taps.upperBound) * cin)
+        Parallel.forChunks(batch * piecesPerSample, workPerItem: cout * depth * outHeight * outWidth / piecesPerSample) { range, worker in
+            let column = columns.base + worker * rowsPerPiece * rowFloats
+            for item in range {
+                let sample = item / piecesPerSample, piece = item % piecesPerSample
+                let rows = piece * rowsPerPiece..<min(outHeight, (piece + 1) * rowsPerPiece)
+                guard !rows.isEmpty else { continue }
+                let image = xs + sample * height * width * cin
+                for oy in rows {
+                    for ox in 0..<outWidth {
+                        let row = column + ((oy - rows.lowerBound) * outWidth + ox) * depth
+                        let left = ox * s - p, inside = max(0, -left)..<min(k, width - left)
+                        for ky in 0..<k {
+                            let run = row + ky * k * cin, iy = oy * s - p + ky
+                            guard iy >= 0 && iy < height && !inside.isEmpty else {
+                                run.update(repeating: 0, count: k * cin)
+                                continue
                             }
+                            run.update(repeating: 0, count: inside.lowerBound * cin)
+                            let from = image + (iy * width + left + inside.lowerBound) * cin, length = inside.count * cin
+                            if length < 64 {
+                                // A few channels (the first layer's 3): a loop beats a memmove call.
+                                for i in 0..<length { run[inside.lowerBound * cin + i] = from[i] }
+                            } else {
+                                (run + inside.lowerBound * cin).update(from: from, count: length)
+                            }
+                            (run + inside.upperBound * cin).update(repeating: 0, count: (k - inside.upperBound) * cin)
                         }
+                        row[taps] = 1
                     }
-                    let n = rows.count * outWidth, out = ys.base + (sample * outHeight + rows.lowerBound) * outWidth * cout
-                    for pixel in 0..<n { (out + pixel * cout).update(from: bias, count: cout) }
-                    serialGemm(m: n, n: cout, k: depth, a: column, lda: depth, b: weights, ldb: cout, beta: 1, c: out, ldc: cout)
                 }
+                let n = rows.count * outWidth, out = ys.base + (sample * outHeight + rows.lowerBound) * outWidth * cout
+                serialGemm(m: n, n: cout, k: depth, a: column, lda: depth, b: weights, ldb: cout, c: out, ldc: cout)
             }
         }
         return y

@@ -276,6 +276,21 @@ final class HostileInputTests: XCTestCase {
         assertFails(report, status: 2, mentions: ["/nonexistent", "no such directory"])
     }
 
+    func testBenchTokenizeReportsBothPassSizesAgainstSGEMM() throws {
+        let result = try run(["bench", "tokenize", "--model", modelPath, "--limit", "3", "--rounds", "1", "--json"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let values = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(values["images"] as? Int, 3)
+        XCTAssertGreaterThan(try XCTUnwrap(values["sgemm_gflops"] as? Double), 0)
+        let passes = try XCTUnwrap(values["passes"] as? [[String: Any]])
+        XCTAssertEqual(passes.map { $0["images_per_pass"] as? Int }, [16, 1])
+        for pass in passes {
+            let gflops = try XCTUnwrap(pass["gflops"] as? Double), fraction = try XCTUnwrap(pass["fraction_of_sgemm"] as? Double)
+            XCTAssertEqual(fraction, gflops / (values["sgemm_gflops"] as! Double), accuracy: 1e-9)
+        }
+        assertFails(try run(["bench", "tokenize", "--model", modelPath, "--limit", "0"]), status: 1, mentions: ["--limit"])
+    }
+
     // MARK: Parallel work
 
     /// A directory of images encoded by several workers gives the same bytes as one at a time.

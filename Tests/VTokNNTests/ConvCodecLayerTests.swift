@@ -210,6 +210,11 @@ final class ConvCodecLayerTests: XCTestCase {
                 conv.inferenceColumnFloats = budget
                 XCTAssertEqual(conv.inferChannelsLast(x.transposedChannels(toLast: true)).values, expected, accuracy: 1e-5)
             }
+            // New weights and bias (as after a training step) are picked up, not the cached layout.
+            conv.weight.value = conv.weight.value.map { $0 * 0.5 }
+            conv.bias.value[0] = 3
+            XCTAssertEqual(conv.inferChannelsLast(x.transposedChannels(toLast: true)).values,
+                           conv.forward(x).transposedChannels(toLast: true).values, accuracy: 1e-5)
         }
         for inverse in [false, true] {
             let gdn = GDN(name: "g", channels: 6, inverse: inverse)
