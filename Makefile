@@ -45,6 +45,7 @@ report: build
 bench: build
 	$(VTOK) bench nn
 	$(VTOK) bench codec
+	$(VTOK) bench tokenize
 
 # libFuzzer targets: PNG and JPEG readers, the .vtok container, a whole decode (fuzz/run.sh).
 FUZZ_SECONDS ?= 60
