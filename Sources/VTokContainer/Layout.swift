@@ -18,10 +18,20 @@ public struct TokenLayout: Equatable, Hashable, Sendable, CustomStringConvertibl
     /// The token id made of one index per group; each index must be below `2^bitsPerGroup`.
     public func tokenID(groupIndices: [Int]) -> UInt32 {
         precondition(groupIndices.count == groups, "TokenLayout: \(groupIndices.count) indices for \(groups) groups")
-        return groupIndices.reduce(UInt32(0)) { id, index in
+        return tokenID { groupIndices[$0] }
+    }
+
+    /// The token id whose group g has index `groupIndex(g)`, without an array per token (encoders
+    /// build thousands of ids a pass); each index must be below `2^bitsPerGroup`.
+    @inline(__always)
+    public func tokenID(groupIndex: (Int) -> Int) -> UInt32 {
+        var id: UInt64 = 0
+        for group in 0..<groups {
+            let index = groupIndex(group)
             precondition(index >= 0 && index < 1 << bitsPerGroup, "TokenLayout: group index \(index) needs more than \(bitsPerGroup) bits")
-            return UInt32(truncatingIfNeeded: UInt64(id) << UInt64(bitsPerGroup) | UInt64(index))
+            id = id << UInt64(bitsPerGroup) | UInt64(index)
         }
+        return UInt32(truncatingIfNeeded: id)
     }
 
     /// The per-group indices of `tokenID`, group 0 first.

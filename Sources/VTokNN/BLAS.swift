@@ -117,7 +117,6 @@ public enum BLASRuntime {
 func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
           a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
           beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
-    BLASRuntime.useSingleThreadedKernels()
     let work = m * n * k
     guard Parallel.workerCount > 1, work >= BLASRuntime.minimumParallelProduct else {
         serialGemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
@@ -139,7 +138,9 @@ func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, al
     }
 }
 
-/// `gemm` on the calling thread only: for code that already runs on the workers (attention heads).
+/// `gemm` on the calling thread only: for code that already runs on the workers (attention heads,
+/// the encoder's pieces). Every product goes through here, so here is where OpenBLAS is switched
+/// to one thread.
 @inline(__always)
 func serialGemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
                 a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,

@@ -133,37 +133,21 @@ public final class ConvolutionalTokenizer: ImageTokenizer {
     /// read c pixels of context on every side (`tileContext`). The analysis runs channels-last
     /// (`Layer.inferChannelsLast`), the encoder's fast path.
     public func tokens(images: Tensor) -> [[UInt32]] {
-        let latents = analysis.inferChannelsLast(centredChannelsLast(images))
+        let latents = analysis.inferChannelsLast(center(images).transposedChannels(toLast: true))
         let (m, side) = latentShape, grid = latents.shape[1], margin = (grid - side) / 2
         precondition(latents.shape[2] == grid && margin >= 0 && grid == side + 2 * margin,
                      "ConvolutionalTokenizer: images \(images.shape) give a \(grid)x\(latents.shape[2]) latent grid for a \(side)x\(side) centre")
-        // A token's id is its groups' symbols, group 0 in the high bits (TokenLayout.tokenID).
-        let perSample = m * grid * grid, bits = UInt32(config.bitsPerGroup)
+        let perSample = m * grid * grid, layout = config.shape.layout
         return (0..<images.shape[0]).map { b in
             let values = latents.pointer + b * perSample
             return (0..<config.maxTokens).map { token in
-                var id: UInt32 = 0
-                for group in 0..<config.groups {
+                layout.tokenID { group in
                     let index = latentIndex(token: token, group: group)
                     let c = index / (side * side), y = index / side % side, x = index % side
-                    id = id << bits | UInt32(quantizer.symbol(of: values[((y + margin) * grid + x + margin) * m + c]))
+                    return quantizer.symbol(of: values[((y + margin) * grid + x + margin) * m + c])
                 }
-                return id
             }
         }
-    }
-
-    /// (B, 3, H, W) images as (B, H, W, 3) values minus ½, in one pass.
-    private func centredChannelsLast(_ images: Tensor) -> Tensor {
-        let batch = images.shape[0], pixels = images.shape[2] * images.shape[3]
-        let x = Tensor(shape: [batch, images.shape[2], images.shape[3], 3])
-        for b in 0..<batch {
-            let from = images.pointer + b * 3 * pixels, to = x.pointer + b * 3 * pixels
-            for p in 0..<pixels {
-                for c in 0..<3 { to[p * 3 + c] = from[c * pixels + p] - 0.5 }
-            }
-        }
-        return x
     }
 
     public func images(tokens: [[UInt32]]) -> [Float] {
