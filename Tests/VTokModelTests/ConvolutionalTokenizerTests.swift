@@ -165,8 +165,27 @@ final class ConvolutionalTokenizerTests: XCTestCase {
     /// one decode of the whole grid: the same weights in a tokenizer twice as wide decode a 2×2
     /// grid at once.
     func testATileGridDecodesAsOneImage() throws {
-        let small = try ConvolutionalTokenizer(config: tinyConvolutionalConfig())
-        var wide = tinyConvolutionalConfig()
+        try assertATileGridDecodesAsOneImage(tinyConvolutionalConfig())
+    }
+
+    /// The same with residual blocks in the synthesis, whose reach widens the window.
+    func testATileGridWithResidualBlocksDecodesAsOneImage() throws {
+        var config = tinyConvolutionalConfig()
+        config.synthesisResidualBlocks = [1, 1]
+        XCTAssertEqual(try ConvolutionalTokenizer(config: tinyConvolutionalConfig()).latentContext, 1)
+        XCTAssertEqual(try ConvolutionalTokenizer(config: config).latentContext, 4)
+        try assertATileGridDecodesAsOneImage(config)
+    }
+
+    private func assertATileGridDecodesAsOneImage(_ config: ConvolutionalConfig) throws {
+        let small = try ConvolutionalTokenizer(config: config)
+        // Random biases (which a window's maps would carry past the image's outer edge) and block
+        // weights (no block the identity it starts as).
+        var rng = SeededRandom(seed: 5)
+        for parameter in small.parameters where parameter.name.hasSuffix(".bias") || parameter.name.contains(".block") {
+            parameter.value = parameter.value.map { _ in rng.normal() * 0.3 }
+        }
+        var wide = config
         wide.resolution = 64
         wide.workingResolution = 32
         let large = try ConvolutionalTokenizer(config: wide)
@@ -206,6 +225,24 @@ final class ConvolutionalTokenizerTests: XCTestCase {
         XCTAssertLessThan(zip(alone, decoded[3 * 768..<4 * 768]).map { abs($0 - $1) }.max()!, 1e-5)
     }
 
+    /// A model with residual blocks added to the synthesis, given the weights of one without,
+    /// decodes as that model does (the blocks start as the identity), so a warm start loses nothing.
+    func testResidualBlocksStartAsTheIdentity() throws {
+        let plain = try ConvolutionalTokenizer(config: tinyConvolutionalConfig())
+        var config = tinyConvolutionalConfig()
+        config.synthesisResidualBlocks = [2, 1]
+        let deeper = try ConvolutionalTokenizer(config: config)
+        XCTAssertEqual(deeper.parameters.count, plain.parameters.count + 3 * 2 * 2)
+        let plainByName = Dictionary(uniqueKeysWithValues: plain.parameters.map { ($0.name, $0) })
+        for parameter in deeper.parameters { if let same = plainByName[parameter.name] { parameter.value = same.value } }
+        let tokens = plain.tokens(images: randomImages(batch: 2, resolution: 16, seed: 3)).map { Array($0.prefix(11)) }
+        XCTAssertEqual(deeper.images(tokens: tokens), plain.images(tokens: tokens))
+        // And training moves them: the blocks' gradients are not all zero.
+        _ = deeper.trainingStep(images: randomImages(batch: 2, resolution: 16, seed: 4), keptLengths: [16, 9])
+        let blockGradients = deeper.parameters.filter { $0.name.contains(".block") }.flatMap(\.grad)
+        XCTAssertGreaterThan(blockGradients.map(abs).max()!, 0)
+    }
+
     /// Through the codec: files of odd sizes, tiled and not, decode to their size, coded under the
     /// learned prior, and a cut file decodes its prefix.
     func testTheCodecKeepsSizesTiledAndNot() throws {
@@ -229,6 +266,11 @@ final class ConvolutionalTokenizerTests: XCTestCase {
         config = tinyConvolutionalConfig()
         config.blockSide = 3
         XCTAssertThrowsError(try ConvolutionalTokenizer(config: config)) { XCTAssertTrue("\($0)".contains("blockSide"), "\($0)") }
+        config = tinyConvolutionalConfig()
+        config.synthesisResidualBlocks = [1, 1, 1]
+        XCTAssertThrowsError(try ConvolutionalTokenizer(config: config)) {
+            XCTAssertTrue("\($0)".contains("synthesisResidualBlocks"), "\($0)")
+        }
     }
 
     private func randomSmoothImages(batch: Int) -> Tensor {

@@ -50,7 +50,16 @@ public final class ConvolutionalTokenizer: ImageTokenizer {
             if !last { encoder.append(GDN(name: "analysis.gdn\(stage)", channels: n)) }
         }
         for stage in 0..<config.stages {
-            let last = stage == config.stages - 1
+            let last = stage == config.stages - 1, width = stage == 0 ? m : n
+            for block in 0..<config.residualBlocks(stage: stage) {
+                let name = "synthesis.block\(stage).\(block)"
+                let expand = Conv2d(name: name + ".conv0", inputChannels: width, outputChannels: width, kernelSize: 3,
+                                    padding: 1, rng: &rng)
+                let project = Conv2d(name: name + ".conv1", inputChannels: width, outputChannels: width, kernelSize: 3,
+                                     padding: 1, rng: &rng)
+                project.weight.value = [Float](repeating: 0, count: project.weight.value.count)
+                decoder.append(Residual(Sequential([expand, Activation(.gelu), project])))
+            }
             decoder.append(TransposedConv2d(name: "synthesis.deconv\(stage)", inputChannels: stage == 0 ? m : n,
                                             outputChannels: last ? 3 : n, kernelSize: k, stride: 2, padding: pad,
                                             outputPadding: 1, rng: &rng))
@@ -172,13 +181,20 @@ public final class ConvolutionalTokenizer: ImageTokenizer {
 
     // MARK: Tiles without seams
 
-    /// Latent pixels of context a tile needs on every side: the analysis' reach, (k/2)·(2^S − 1)
-    /// working pixels, rounded up to whole latent pixels, which also covers the synthesis' reach
-    /// (under k/2 latent pixels). With it a tile's latents and its decoded pixels are those of the
-    /// whole image's grid, so the tiles join as one convolutional decode of the whole grid would.
+    /// Latent pixels of context a tile needs on every side: the larger of the analysis' reach,
+    /// (k/2)·(2^S − 1) working pixels, and the synthesis' (a transposed convolution's output pixel
+    /// reads input within k/2 of its own pixels, a residual block's two 3×3 convolutions within 2
+    /// of their input's, each at its stage's scale), rounded up to whole latent pixels. With it a
+    /// tile's latents and its decoded pixels are those of the whole image's grid, so the tiles join
+    /// as one convolutional decode of the whole grid would.
     public var latentContext: Int {
-        let scale = 1 << config.stages, reach = (config.kernelSize / 2) * (scale - 1)
-        return (reach + scale - 1) / scale
+        let stages = config.stages, scale = 1 << stages, halfKernel = config.kernelSize / 2
+        // Both in working pixels: a pixel of stage s's input is 2^(S − s) of them.
+        let analysisReach = halfKernel * (scale - 1)
+        let synthesisReach = (0..<stages).reduce(0) { total, stage in
+            total + (halfKernel << (stages - stage - 1)) + (2 * config.residualBlocks(stage: stage)) << (stages - stage)
+        }
+        return (max(analysisReach, synthesisReach) + scale - 1) / scale
     }
 
     public var tileContext: Int { latentContext << config.stages }
@@ -214,7 +230,49 @@ public final class ConvolutionalTokenizer: ImageTokenizer {
                 }
             }
         }
-        let output = synthesis.forward(windows)
+        // Layer by layer, every feature map cleared past the whole grid's edge: the whole grid's
+        // decode has nothing there (its convolutions pad with zeros, its transposed ones drop what
+        // falls outside), where a window would hold the layers' biases and, once a residual block's
+        // convolution reads them, carry them back inside.
+        func clearOutsideTheGrid(_ maps: Tensor) {
+            let mapSide = maps.shape[2], scale = mapSide / window, planes = maps.shape[1]
+            for (b, tile) in range.enumerated() {
+                // Where the whole grid lies in this window, in this map's pixels.
+                let top = (margin - tile / columns * side) * scale, left = (margin - tile % columns * side) * scale
+                let rowsInside = max(0, top)..<min(mapSide, top + rows * side * scale)
+                let columnsInside = max(0, left)..<min(mapSide, left + columns * side * scale)
+                if rowsInside.count == mapSide && columnsInside.count == mapSide { continue }
+                for plane in 0..<planes {
+                    let values = maps.pointer + (b * planes + plane) * mapSide * mapSide
+                    for y in 0..<mapSide {
+                        let row = values + y * mapSide
+                        guard rowsInside.contains(y) && !columnsInside.isEmpty else {
+                            row.update(repeating: 0, count: mapSide)
+                            continue
+                        }
+                        row.update(repeating: 0, count: columnsInside.lowerBound)
+                        (row + columnsInside.upperBound).update(repeating: 0, count: mapSide - columnsInside.upperBound)
+                    }
+                }
+            }
+        }
+        func forwardInsideTheGrid(_ layer: any Layer, _ x: Tensor) -> Tensor {
+            switch layer {
+            case let sequence as Sequential:
+                return sequence.layers.reduce(x) { forwardInsideTheGrid($1, $0) }
+            case let residual as Residual:
+                let input = Tensor(shape: x.shape)
+                input.pointer.update(from: x.pointer, count: x.count)
+                let branch = forwardInsideTheGrid(residual.inner, x)
+                for i in 0..<input.count { input[i] += branch[i] }
+                return input
+            default:
+                let y = layer.forward(x)
+                clearOutsideTheGrid(y)
+                return y
+            }
+        }
+        let output = forwardInsideTheGrid(synthesis, windows)
         let r = config.workingResolution, outSide = output.shape[2], crop = (outSide - r) / 2
         var planes = [Float](repeating: 0, count: range.count * 3 * r * r)
         for b in 0..<range.count {
@@ -257,12 +315,15 @@ public final class ConvolutionalTokenizer: ImageTokenizer {
     }
 
     public var summary: [String] {
-        [
+        let blocks = config.synthesisResidualBlocks.reduce(0, +)
+        return [
             "\(config.stages) strided \(config.kernelSize)x\(config.kernelSize) convolutions with GDN (\(config.channels) channels) to a \(config.latentSide)x\(config.latentSide)x\(config.latentChannels) latent grid; transposed convolutions with inverse GDN back",
             "a token is one latent channel's \(config.blockSide)x\(config.blockSide) block, each value one of \(config.levels) levels; tokens run channel by channel",
             "trained for MSE·255² + λ·bits under its learned per-channel prior, λ = \(config.rateWeight)"
                 + (config.rateWeightHalfTokens > 0
                    ? "·(\(config.rateWeightHalfTokens)/(\(config.rateWeightHalfTokens) + t))^\(config.rateWeightFallExponent) at token t" : ""),
-        ]
+        ] + (blocks == 0 ? [] : [
+            "\(blocks) residual blocks (3x3 convolution, GELU, 3x3 convolution) in the synthesis, per stage from the latent grid: \(config.synthesisResidualBlocks)",
+        ])
     }
 }
