@@ -243,6 +243,40 @@ final class ConvolutionalTokenizerTests: XCTestCase {
         XCTAssertGreaterThan(blockGradients.map(abs).max()!, 0)
     }
 
+    /// With learned dropped values, the values past a prefix are its channels' parameters (0 at
+    /// first), training's gradient for them matches central differences of its loss, and decoding
+    /// uses them.
+    func testLearnedDroppedValues() throws {
+        var config = tinyConvolutionalConfig()
+        config.learnedDroppedValues = true
+        let tokenizer = try ConvolutionalTokenizer(config: config)
+        let dropped = try XCTUnwrap(tokenizer.parameters.first { $0.name == "synthesis.dropped" })
+        XCTAssertEqual(dropped.value, [0, 0, 0, 0])
+        let plain = try ConvolutionalTokenizer(config: tinyConvolutionalConfig())
+        for (a, b) in zip(tokenizer.parameters, plain.parameters) { a.value = b.value }
+        let tokens = plain.tokens(images: randomImages(batch: 2, resolution: 16, seed: 6)).map { Array($0.prefix(7)) }
+        XCTAssertEqual(tokenizer.images(tokens: tokens), plain.images(tokens: tokens))
+
+        dropped.value = [0.3, -0.2, 0.5, -0.4]
+        let images = randomImages(batch: 2, resolution: 16, seed: 7), lengths = [5, 11]
+        for parameter in tokenizer.parameters { parameter.grad = [Float](repeating: 0, count: parameter.grad.count) }
+        _ = tokenizer.trainingStep(images: images, keptLengths: lengths)
+        let analytic = dropped.grad, h: Float = 1e-2
+        XCTAssertGreaterThan(analytic.map(abs).max()!, 1e-4)
+        for c in 0..<4 {
+            let saved = dropped.value[c]
+            dropped.value[c] = saved + h
+            let plus = tokenizer.trainingStep(images: images, keptLengths: lengths).total
+            dropped.value[c] = saved - h
+            let minus = tokenizer.trainingStep(images: images, keptLengths: lengths).total
+            dropped.value[c] = saved
+            XCTAssertEqual(analytic[c], (plus - minus) / (2 * h), accuracy: 0.02 * analytic.map(abs).max()!, "channel \(c)")
+        }
+        // A prefix decodes with the dropped values in place: not as the plain model does any more.
+        XCTAssertNotEqual(tokenizer.images(tokens: tokens), plain.images(tokens: tokens))
+        XCTAssertEqual(tokenizer.images(tokens: plain.tokens(images: images)), plain.images(tokens: plain.tokens(images: images)))
+    }
+
     /// Through the codec: files of odd sizes, tiled and not, decode to their size, coded under the
     /// learned prior, and a cut file decodes its prefix.
     func testTheCodecKeepsSizesTiledAndNot() throws {

@@ -38,6 +38,10 @@ public struct ConvolutionalConfig: TokenizerArchitectureConfig {
     /// decoder depth where the maps are small and cheap. Each block's second convolution starts at
     /// zero, so a model warm-started from one without them begins as that model. Empty: none.
     public var synthesisResidualBlocks: [Int] = []
+    /// When true, a latent value past the kept prefix is a learned value of its channel (starting
+    /// at 0) instead of 0, as One-D-Piece's and FlexTok's decoders see a learned mask token: a
+    /// dropped value then differs from a kept 0, and the synthesis can tell how much it was given.
+    public var learnedDroppedValues = false
     /// Temperature of the soft level assignments that let the rate reach the encoder.
     public var priorTemperature: Float = 0.5
     /// Initialisation seed.

@@ -10,8 +10,9 @@ import VTokNN
 /// integer levels (straight-through in training). A token is one channel's `blockSide`² block of
 /// values, one group of b bits each; tokens run channel by channel (channel 0's blocks in raster
 /// order first), so a prefix holds whole leading channels and part of the next one.
-/// Synthesis: transposed convolutions with inverse GDN from the grid, where every value past the
-/// kept prefix is 0, back to the image.
+/// Synthesis: transposed convolutions with inverse GDN (and residual blocks where the config asks)
+/// from the grid, where every value past the kept prefix is 0 (or its channel's learned dropped
+/// value), back to the image.
 ///
 /// Training: per sample a kept length k (tail drop), the distortion on the image decoded from the
 /// first k tokens, and the rate of those k tokens under a learned per-channel categorical prior
@@ -27,6 +28,8 @@ public final class ConvolutionalTokenizer: ImageTokenizer {
     private let synthesis: Sequential
     private let quantizer: ScalarQuantizer
     private let prior: CategoricalPrior
+    /// Per latent channel, the value a dropped token's groups take (`learnedDroppedValues`).
+    private let droppedValues: Parameter?
     private let loss = ReconstructionLoss(.meanSquaredError)
 
     private var centred: Tensor?
@@ -69,7 +72,9 @@ public final class ConvolutionalTokenizer: ImageTokenizer {
         synthesis = Sequential(decoder)
         quantizer = ScalarQuantizer(levels: config.levels)
         prior = CategoricalPrior(name: "prior", channels: m, levels: config.levels, temperature: config.priorTemperature)
-        parameters = analysis.parameters + synthesis.parameters + prior.parameters
+        droppedValues = config.learnedDroppedValues
+            ? Parameter(name: "synthesis.dropped", shape: [m], value: [Float](repeating: 0, count: m), decays: false) : nil
+        parameters = analysis.parameters + synthesis.parameters + prior.parameters + (droppedValues.map { [$0] } ?? [])
     }
 
     private var latentShape: (channels: Int, side: Int) { (config.latentChannels, config.latentSide) }
@@ -109,7 +114,12 @@ public final class ConvolutionalTokenizer: ImageTokenizer {
             }
         }
         let kept = Tensor.reuse(&keptLatents, shape: latents.shape)
-        for i in 0..<kept.count { kept[i] = quantized[i] * mask[i] }
+        let plane = config.latentSide * config.latentSide
+        if let droppedValues {
+            for i in 0..<kept.count { kept[i] = mask[i] == 1 ? quantized[i] : droppedValues.value[i % perSample / plane] }
+        } else {
+            for i in 0..<kept.count { kept[i] = quantized[i] * mask[i] }
+        }
         let output = synthesis.forward(kept)
         let distortion = loss.forward(output, centred!)
         // The kept tokens' bits, then (what the gradient follows) the same with each token's λ_t/λ.
@@ -119,6 +129,9 @@ public final class ConvolutionalTokenizer: ImageTokenizer {
         // loss/255² = MSE + (λ/255²)·bits: the distortion on the [0, 1] scale keeps gradients near 1.
         let rateScale = config.rateWeight / (255 * 255)
         let dKept = synthesis.backward(loss.backward())
+        if let droppedValues {
+            for i in 0..<dKept.count where mask[i] == 0 { droppedValues.grad[i % perSample / plane] += dKept[i] }
+        }
         let dLatents = Tensor.reuse(&latentGradient, shape: latents.shape)
         let dQuantized = quantizer.backward(dKept)
         let dRate = prior.backward(scale: rateScale)
@@ -167,11 +180,12 @@ public final class ConvolutionalTokenizer: ImageTokenizer {
         return output.values.map { $0 + 0.5 }
     }
 
-    /// The (M, h, h) latent values of a token prefix, 0 past it.
+    /// The (M, h, h) latent values of a token prefix; past it 0, or the channel's learned dropped value.
     private func writeLatents(of ids: [UInt32], into values: UnsafeMutablePointer<Float>) {
         precondition(ids.count <= config.maxTokens, "ConvolutionalTokenizer: \(ids.count) tokens, K = \(config.maxTokens)")
         let layout = config.shape.layout
-        values.update(repeating: 0, count: config.latentChannels * config.latentSide * config.latentSide)
+        let plane = config.latentSide * config.latentSide
+        for c in 0..<config.latentChannels { (values + c * plane).update(repeating: droppedValues?.value[c] ?? 0, count: plane) }
         for (token, id) in ids.enumerated() {
             for (group, symbol) in layout.groupIndices(of: id).enumerated() {
                 values[latentIndex(token: token, group: group)] = quantizer.value(of: symbol)
