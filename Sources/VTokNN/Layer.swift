@@ -44,6 +44,27 @@ extension Layer {
     }
 }
 
+extension Layer {
+    /// `forward` with `body` run on the output of every leaf layer (not `Sequential` or `Residual`)
+    /// as it is made, before the next layer reads it: for a caller that must constrain the maps
+    /// between layers (a tile decode clears what lies past the image). Keeps nothing for backward.
+    public func forward(_ x: Tensor, afterEachLayer body: (Tensor) -> Void) -> Tensor {
+        switch self {
+        case let sequence as Sequential:
+            return sequence.layers.reduce(x) { $1.forward($0, afterEachLayer: body) }
+        case let residual as Residual:
+            let y = Tensor(shape: x.shape)
+            add(x, residual.inner.forward(x, afterEachLayer: body), into: y)
+            body(y)
+            return y
+        default:
+            let y = forward(x)
+            body(y)
+            return y
+        }
+    }
+}
+
 /// Layers applied one after another.
 public final class Sequential: Layer {
     public let layers: [Layer]

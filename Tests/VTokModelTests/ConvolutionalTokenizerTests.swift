@@ -165,7 +165,11 @@ final class ConvolutionalTokenizerTests: XCTestCase {
     /// one decode of the whole grid: the same weights in a tokenizer twice as wide decode a 2×2
     /// grid at once.
     func testATileGridDecodesAsOneImage() throws {
-        try assertATileGridDecodesAsOneImage(tinyConvolutionalConfig())
+        for kernelSize in [3, 5] {
+            var config = tinyConvolutionalConfig()
+            config.kernelSize = kernelSize
+            try assertATileGridDecodesAsOneImage(config)
+        }
     }
 
     /// The same with residual blocks in the synthesis, whose reach widens the window.

@@ -246,8 +246,9 @@ public final class ConvolutionalTokenizer: ImageTokenizer {
         }
         // Layer by layer, every feature map cleared past the whole grid's edge: the whole grid's
         // decode has nothing there (its convolutions pad with zeros, its transposed ones drop what
-        // falls outside), where a window would hold the layers' biases and, once a residual block's
-        // convolution reads them, carry them back inside.
+        // falls outside), where a window would hold the layers' biases and carry them back inside
+        // (a transposed convolution's edge pixels read the window's pixels past the edge, and so
+        // does a residual block's convolution).
         func clearOutsideTheGrid(_ maps: Tensor) {
             let mapSide = maps.shape[2], scale = mapSide / window, planes = maps.shape[1]
             for (b, tile) in range.enumerated() {
@@ -270,23 +271,7 @@ public final class ConvolutionalTokenizer: ImageTokenizer {
                 }
             }
         }
-        func forwardInsideTheGrid(_ layer: any Layer, _ x: Tensor) -> Tensor {
-            switch layer {
-            case let sequence as Sequential:
-                return sequence.layers.reduce(x) { forwardInsideTheGrid($1, $0) }
-            case let residual as Residual:
-                let input = Tensor(shape: x.shape)
-                input.pointer.update(from: x.pointer, count: x.count)
-                let branch = forwardInsideTheGrid(residual.inner, x)
-                for i in 0..<input.count { input[i] += branch[i] }
-                return input
-            default:
-                let y = layer.forward(x)
-                clearOutsideTheGrid(y)
-                return y
-            }
-        }
-        let output = forwardInsideTheGrid(synthesis, windows)
+        let output = synthesis.forward(windows, afterEachLayer: clearOutsideTheGrid)
         let r = config.workingResolution, outSide = output.shape[2], crop = (outSide - r) / 2
         var planes = [Float](repeating: 0, count: range.count * 3 * r * r)
         for b in 0..<range.count {
