@@ -43,7 +43,9 @@ public enum Aggregation {
                           meanQuality: qualities.isEmpty ? nil : qualities.reduce(0, +) / Double(qualities.count))
     }
 
-    /// A codec's curve: each setting averaged over the images that have it, ordered by bytes.
+    /// A codec's curve: each setting that every image of the series has, averaged over them, ordered by
+    /// bytes. Settings only some images have (vtok's most tokens within a budget differ per image) would put
+    /// single images' points on the mean curve and make it jagged, which the Bjøntegaard fit must not see.
     /// A hull's curve: one point per budget in `hullBudgets` at which every image fits; each quality is the
     /// mean of the images' best within the budget for that measure, and bytes, bits per pixel and times are
     /// the means over the best-PSNR choices, so the point sits where the bytes were actually spent.
@@ -52,9 +54,11 @@ public enum Aggregation {
     }
 
     private static func settingCurve(_ series: Series) -> [CurvePoint] {
+        let images = Set(series.rows.map(\.image)).count
         let settings = series.rows.map(\.setting).uniqued()
-        return settings.map { setting in
+        return settings.compactMap { setting in
             let rows = series.rows.filter { $0.setting == setting }
+            guard Set(rows.map(\.image)).count == images else { return nil }
             return CurvePoint(
                 label: setting,
                 bytes: mean(rows.map { Double($0.bytes) }),
