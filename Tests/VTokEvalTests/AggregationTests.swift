@@ -53,6 +53,23 @@ final class AggregationTests: XCTestCase {
         XCTAssertEqual(curve[0].bitsPerPixel, 8.8, accuracy: 1e-12)
     }
 
+    /// vtok adds per image the most tokens within each budget, a token count other images may lack: such
+    /// a setting must not become a mean-curve point of one image.
+    func testCodecCurveLeavesOutSettingsSomeImagesLack() throws {
+        func row(_ image: String, _ setting: String, _ bytes: Int, _ psnr: Double) -> ResultRow {
+            ResultRow(image: image, codec: "T", family: "T", setting: setting, width: 10, height: 10, bytes: bytes,
+                      scores: QualityScores(psnr: psnr, ssim: 0.5, msSSIM: 0.5), encodeSeconds: 0, decodeSeconds: 0)
+        }
+        let table = ResultTable(rows: [
+            row("a", "8 tokens", 40, 17), row("a", "16 tokens", 60, 18), row("a", "11 tokens", 48, 17.5),
+            row("b", "8 tokens", 44, 16), row("b", "16 tokens", 70, 17), row("b", "9 tokens", 48, 16.2),
+        ])
+        let series = try XCTUnwrap(table.series.first { $0.name == "T" })
+        let curve = Aggregation.curve(series, imageCount: 2, hullBudgets: [])
+        XCTAssertEqual(curve.map(\.label), ["8 tokens", "16 tokens"])
+        XCTAssertEqual(curve.map(\.bytes), [42, 65])
+    }
+
     func testHullCurveKeepsBudgetsEveryImageFits() throws {
         let curve = Aggregation.curve(try series("X hull"), imageCount: 2, hullBudgets: [48, 96, 192, 384])
         XCTAssertEqual(curve.map(\.label), ["≤ 96 bytes", "≤ 192 bytes", "≤ 384 bytes"])
