@@ -45,8 +45,8 @@ extension Layer {
 }
 
 extension Layer {
-    /// `forward` with `body` run on the output of every leaf layer (not `Sequential` or `Residual`)
-    /// as it is made, before the next layer reads it: for a caller that must constrain the maps
+    /// `forward` with `body` run on the output of every leaf layer and on each `Residual`'s sum (not
+    /// on a `Sequential`'s, which is its last layer's) as it is made, before the next layer reads it: for a caller that must constrain the maps
     /// between layers (a tile decode clears what lies past the image). Keeps nothing for backward.
     public func forward(_ x: Tensor, afterEachLayer body: (Tensor) -> Void) -> Tensor {
         switch self {
