@@ -18,6 +18,54 @@ public protocol TokenPrior: Sendable {
     /// 0..<position) and this token's `earlierGroups` (groups 0..<group).
     func cumulativeFrequencies(position: Int, group: Int, earlierTokens: ArraySlice<UInt32>,
                                earlierGroups: ArraySlice<Int>) -> ArraySlice<UInt32>
+    /// The prior for the tokens of one width×height image: a model that codes images at their own
+    /// resolution has more tokens per channel on a larger image. The file's header gives the size.
+    func sized(width: Int, height: Int) -> any TokenPrior
+}
+
+extension TokenPrior {
+    public func sized(width: Int, height: Int) -> any TokenPrior { self }
+}
+
+/// A static prior for a token sequence whose length grows with the image (spec §6.4): its first
+/// `headPositions` tables serve one token position each, as a `StaticTokenPrior`'s do, and each later
+/// table serves a run of ⌈w/P⌉·⌈h/P⌉ consecutive positions, P = `blockPixels`: one channel of a
+/// full-resolution layer, one token per P×P block of the image.
+public struct ChannelRunPrior: TokenPrior {
+    public let stored: StaticTokenPrior
+    public let headPositions: Int
+    public let blockPixels: Int
+    /// Positions per later table for the image this prior was sized to (1 until then).
+    public let runLength: Int
+
+    public init(stored: StaticTokenPrior, headPositions: Int, blockPixels: Int, runLength: Int = 1) throws(VTokError) {
+        guard headPositions >= 0, headPositions <= stored.positions, blockPixels >= 1, runLength >= 1 else {
+            throw .invalidPrior("\(headPositions) head positions of \(stored.positions), blocks of \(blockPixels) px")
+        }
+        self.stored = stored
+        self.headPositions = headPositions
+        self.blockPixels = blockPixels
+        self.runLength = runLength
+    }
+
+    public var layout: TokenLayout { stored.layout }
+    /// At most what a header can declare (a file holds at most 65,535 tokens).
+    public var positions: Int { min(65535, headPositions + (stored.positions - headPositions) * runLength) }
+
+    public func table(ofPosition position: Int) -> Int {
+        position < headPositions ? position : headPositions + (position - headPositions) / runLength
+    }
+
+    public func cumulativeFrequencies(position: Int, group: Int, earlierTokens: ArraySlice<UInt32>,
+                                      earlierGroups: ArraySlice<Int>) -> ArraySlice<UInt32> {
+        stored.cumulativeFrequencies(position: table(ofPosition: position), group: group, earlierTokens: earlierTokens,
+                                     earlierGroups: earlierGroups)
+    }
+
+    public func sized(width: Int, height: Int) -> any TokenPrior {
+        let p = blockPixels, blocks = ((width + p - 1) / p) * ((height + p - 1) / p)
+        return try! ChannelRunPrior(stored: stored, headPositions: headPositions, blockPixels: p, runLength: max(1, blocks))
+    }
 }
 
 /// A distribution per token position and group, independent of the context.

@@ -311,7 +311,7 @@ extension VTokFile {
     public static func tokenEndOffsets(_ bytes: [UInt8], model: ModelCoding?) throws(VTokError) -> [Int] {
         let reading = try read(bytes, model: model)
         let file = reading.file, tiles = file.header.tileCount
-        guard reading.coding == .arithmetic, let prior = model?.prior else {
+        guard reading.coding == .arithmetic, let prior = model?.prior?.sized(width: file.width, height: file.height) else {
             return (0...file.tokenCount).map {
                 reading.headerSize + RawPayload.size(rounds: $0, tiles: tiles, bitsPerToken: file.layout.bitsPerToken)
             }
@@ -395,7 +395,7 @@ extension VTokFile {
 }
 
 private func requirePrior(_ model: ModelCoding, for header: CompactHeader) throws(VTokError) -> any TokenPrior {
-    guard let prior = model.prior else { throw .priorRequired }
+    guard let prior = model.prior?.sized(width: header.width, height: header.height) else { throw .priorRequired }
     guard prior.layout == header.layout else {
         throw .invalidTokens("the prior is for \(prior.layout) tokens but the file's are \(header.layout)")
     }

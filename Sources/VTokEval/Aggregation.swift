@@ -23,7 +23,7 @@ public struct CurvePoint: Sendable, Equatable {
 
 public enum Aggregation {
     /// Powers of two from 48 bytes, plus 56: the quality bars are at 56, 192 and 384 bytes.
-    public static let defaultBudgets = [48, 56, 96, 192, 384, 768, 1536, 3072]
+    public static let defaultBudgets = [48, 56, 96, 192, 384, 768, 1536, 3072, 6144]
 
     /// Per image, the row with the best `measure` whose whole file fits in `budget` bytes.
     public static func bestRows(_ rows: [ResultRow], within budget: Int, by measure: QualityMeasure) -> [String: ResultRow] {

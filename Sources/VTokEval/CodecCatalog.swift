@@ -6,7 +6,8 @@ public enum CodecCatalog {
     /// JPEG and WebP also run on copies shrunk by these factors; each family's hull pools them.
     public static let downscaleFactors = [1, 2, 4, 8]
     /// Token counts past the model's K are left out, so one list serves every architecture.
-    public static let defaultTokenCounts = [1, 2, 4, 8, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536]
+    public static let defaultTokenCounts = [1, 2, 4, 8, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536,
+                                                   2048, 2560, 3072, 4096, 5120, 6144, 8192, 12288, 16384, 24576, 32768, 49152, 65535]
 
     /// The codecs for `names`, and a note for each one that cannot run here. `tokenizer` is the
     /// loaded vtok model, nil when none could be found.

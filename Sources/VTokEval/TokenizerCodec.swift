@@ -16,7 +16,7 @@ public struct TokenizerCodec: RateDistortionCodec, @unchecked Sendable {
 
     public init(codec: VTokCodec, tokenCounts: [Int], byteBudgets: [Int] = [], tiled: Bool = false) {
         self.codec = codec
-        self.tokenCounts = tokenCounts.filter { $0 <= codec.shape.maxTokens }.sorted()
+        self.tokenCounts = tokenCounts.sorted()
         self.byteBudgets = byteBudgets
         self.tiled = tiled
     }
@@ -34,7 +34,9 @@ public struct TokenizerCodec: RateDistortionCodec, @unchecked Sendable {
         let (full, encodeSeconds) = timed { codec.encode(image, tiled: tiled) }
         let sizes = try codec.fileSizes(full)
         let fillingBudgets = byteBudgets.compactMap { RateControl.tokens(fileSizes: sizes, maxBytes: $0) }
-        return try Set(tokenCounts + fillingBudgets).sorted().map { count in
+        // A full-resolution model has more tokens for a larger image: the counts this image has.
+        let counts = tokenCounts.filter { $0 <= full.tokenCount }
+        return try Set(counts + fillingBudgets).sorted().map { count in
             let bytes = try codec.fileBytes(full.truncated(toTokens: count))
             let (decoded, decodeSeconds) = try timed { try codec.decode(try codec.parse(bytes).file) }
             return OperatingPoint(setting: "\(count) tokens", bytes: bytes.count, decoded: decoded,

@@ -19,6 +19,8 @@ import VTokNN
 /// its size, and nothing is cropped. With `tiled: true` the image is cut into native-resolution
 /// tiles (the right and bottom ones padded by repeating edge pixels) and each tile gets its own k
 /// tokens, so larger images get proportionally more tokens and keep their native detail.
+/// A full-resolution model (`LayeredTokenizer`) needs neither: its first tokens describe the whole
+/// image, and the rest code it at its own resolution, more of them for a larger image.
 public final class VTokCodec {
     /// The network, of whichever registered architecture the model file names.
     public let tokenizer: any ImageTokenizer
@@ -30,6 +32,8 @@ public final class VTokCodec {
     /// it in the weights file, where the model id covers it); nil for a model without one, whose
     /// files are written with a raw payload.
     public let prior: StaticTokenPrior?
+    /// The prior as the container codes with it (for a full-resolution model, sized per image).
+    public let codingPrior: (any TokenPrior)?
     /// The metadata key of the prior's text form (`StaticTokenPrior.serialized`).
     public static let priorMetadataKey = TokenizerRegistry.priorKey
 
@@ -40,13 +44,14 @@ public final class VTokCodec {
         shape = tokenizer.shape
         modelID = ModelID(weightsFile: bytes)
         metadata = weights.metadata
-        prior = try weights.metadata[Self.priorMetadataKey].map { text throws in
-            let prior = try StaticTokenPrior(serialized: text)
+        prior = try weights.metadata[Self.priorMetadataKey].map { text throws in try StaticTokenPrior(serialized: text) }
+        codingPrior = try prior.map { prior throws -> any TokenPrior in
+            let coding = try (tokenizer as? any FullResolutionTokenizer)?.codingPrior(prior) ?? prior
             let shape = tokenizer.shape
-            guard prior.layout == shape.layout, prior.positions >= shape.maxTokens else {
-                throw TokenizerError.invalidWeights("the prior is for \(prior.positions) tokens of \(prior.layout), the model's are \(shape.maxTokens) of \(shape.layout)")
+            guard coding.layout == shape.layout, coding.sized(width: shape.resolution, height: shape.resolution).positions >= shape.maxTokens else {
+                throw TokenizerError.invalidWeights("the prior is for \(coding.positions) tokens of \(coding.layout), the model's are \(shape.maxTokens) of \(shape.layout)")
             }
-            return prior
+            return coding
         }
     }
 
@@ -74,8 +79,15 @@ public final class VTokCodec {
 
     // MARK: Encoding
 
-    /// All K tokens of the image (of every tile when `tiled`). Truncate the result for fewer.
+    /// All K tokens of the image (of every tile when `tiled`). Truncate the result for fewer. A
+    /// full-resolution model (`fullResolution`) codes the whole image at its own size, tiled or not.
     public func encode(_ image: RGBImage, tiled: Bool = false) -> VTokFile {
+        if let fullResolution {
+            // At most what a header can declare; the tokens past it are the finest detail.
+            let tokens = fullResolution.tokens(of: image).prefix(Self.maxTokensPerFile)
+            return VTokFile(width: image.width, height: image.height, tiles: .single, layout: layout, modelID: modelID,
+                            tokens: [Array(tokens)])
+        }
         let tiles: TileLayout = tiled ? .tiled(side: shape.resolution) : .single
         // Tiles carry their surroundings when the architecture reads across borders.
         let context = tiled ? tokenizer.tileContext : 0
@@ -87,6 +99,17 @@ public final class VTokCodec {
         }
         return VTokFile(width: image.width, height: image.height, tiles: tiles, layout: layout, modelID: modelID,
                         tokens: tokens)
+    }
+
+    /// The tokenizer when it codes images at their own resolution (no stretching, no tiles).
+    public var fullResolution: (any FullResolutionTokenizer)? { tokenizer as? any FullResolutionTokenizer }
+
+    /// A file's header declares at most this many tokens per tile.
+    public static let maxTokensPerFile = 65535
+
+    /// All the tokens of a width×height image (per tile when tiled): what a file of it holds whole.
+    public func tokenCount(width: Int, height: Int) -> Int {
+        fullResolution.map { min(Self.maxTokensPerFile, $0.tokenCount(width: width, height: height)) } ?? shape.maxTokens
     }
 
     /// Native-resolution tiles in row-major order, each with `margin` pixels of its surroundings on
@@ -117,7 +140,7 @@ public final class VTokCodec {
     // MARK: Files
 
     /// What the container needs of this model to write and read version 2 files.
-    public var modelCoding: ModelCoding { ModelCoding(id: modelID, prior: prior) }
+    public var modelCoding: ModelCoding { ModelCoding(id: modelID, prior: codingPrior) }
 
     /// The format this codec writes unless told otherwise: version 2, the payload coded under the
     /// prior when the model has one.
@@ -165,13 +188,18 @@ public final class VTokCodec {
         guard file.layout == layout else {
             throw TokenizerError.invalidTokens("the file's tokens are \(file.layout) but the model's are \(layout)")
         }
-        guard file.tokenCount <= shape.maxTokens else {
-            throw TokenizerError.invalidTokens("\(file.tokenCount) tokens per tile; the model has \(shape.maxTokens)")
+        let available = tokenCount(width: file.width, height: file.height)
+        guard file.tokenCount <= available else {
+            throw TokenizerError.invalidTokens("\(file.tokenCount) tokens per tile; the model has \(available) for this image")
         }
         switch file.tiles {
         case .single:
+            if let fullResolution { return fullResolution.image(tokens: file.tokens[0], width: file.width, height: file.height) }
             return input.stretched(decodeSquares(file.tokens)[0], width: file.width, height: file.height)
         case .tiled(let side):
+            guard fullResolution == nil else {
+                throw TokenizerError.invalidTokens("a tiled file; this model codes images whole, at their own resolution")
+            }
             guard side == shape.resolution else {
                 throw TokenizerError.invalidTokens("tiles of \(side) px; the model's tiles are \(shape.resolution) px")
             }

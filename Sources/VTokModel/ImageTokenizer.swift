@@ -161,6 +161,7 @@ public enum TokenizerRegistry {
     public static let configTypes: [any TokenizerArchitectureConfig.Type] = [
         TransformerConfig.self,
         ConvolutionalConfig.self,
+        LayeredConfig.self,
     ]
 
     /// Model file metadata keys.

@@ -100,6 +100,8 @@ public final class TrainingData {
     public let input: TokenizerInput
     public var resolution: Int { input.workingResolution }
     public let minCropFraction: Float
+    /// Crops of this side in pixels, at the image's own scale; 0: a fraction of the shorter side.
+    public let cropSide: Int
     public let horizontalFlip: Bool
     public let lengths: LengthSampler
     /// Seed of the per-epoch permutations (they depend on the seed and the epoch only, so the order
@@ -114,6 +116,7 @@ public final class TrainingData {
         self.images = images
         input = TokenizerInput(shape: config.model.shape)
         minCropFraction = config.minCropFraction
+        cropSide = config.cropSide
         horizontalFlip = config.horizontalFlip
         lengths = LengthSampler(maxTokens: config.model.shape.maxTokens, uniformFraction: config.uniformLengthFraction,
                                 fixedLength: config.fixedTokenCount > 0 ? config.fixedTokenCount : nil)
@@ -133,11 +136,17 @@ public final class TrainingData {
         return cachedOrder[sample % images.count]
     }
 
-    /// A random square window with side in [minCropFraction, 1] of the shorter side, and a coin flip.
+    /// A random square window with side in [minCropFraction, 1] of the shorter side (or `cropSide`
+    /// pixels, at most the shorter side), and a coin flip.
     public func randomCrop(width: Int, height: Int, using rng: inout SeededRandom) -> CropSpec {
         let shorter = min(width, height)
-        let fraction = minCropFraction + (1 - minCropFraction) * rng.uniform()
-        let side = min(shorter, max(1, Int((fraction * Float(shorter)).rounded())))
+        let side: Int
+        if cropSide > 0 {
+            side = min(shorter, cropSide)
+        } else {
+            let fraction = minCropFraction + (1 - minCropFraction) * rng.uniform()
+            side = min(shorter, max(1, Int((fraction * Float(shorter)).rounded())))
+        }
         let x = rng.int(in: 0...(width - side))
         let y = rng.int(in: 0...(height - side))
         let flipped = rng.uniform() < 0.5 && horizontalFlip

@@ -47,6 +47,10 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     /// Each training sample is a random square crop whose side is a uniform fraction in
     /// [minCropFraction, 1] of the image's shorter side, area-averaged to the working resolution.
     public var minCropFraction: Float = 0.5
+    /// When above 0, every crop is this many pixels on a side at the image's own scale (no
+    /// resampling when it equals the working resolution), and `minCropFraction` is not used: what a
+    /// model that codes images at their own resolution trains on.
+    public var cropSide = 0
     /// Mirror half of the samples left to right.
     public var horizontalFlip = true
     /// Training images larger than this (shorter side, pixels) are area-downscaled to it once, when
@@ -109,6 +113,9 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         try require((0...model.shape.maxTokens).contains(fixedTokenCount),
                     "fixedTokenCount \(fixedTokenCount) must be in 0...model.maxTokens (\(model.shape.maxTokens)); 0 keeps the length mix")
         try require(minCropFraction > 0 && minCropFraction <= 1, "minCropFraction must be in (0, 1]")
+        try require(model.architecture != LayeredConfig.architecture,
+                    "a layered model is not trained whole: train its base and its detail layer as convolutional models, then join them with vtok layer (docs/MODEL.md)")
+        try require(cropSide >= 0, "cropSide must be 0 (crops a fraction of the shorter side) or a side in pixels")
         try require(maxImageShorterSide == 0 || maxImageShorterSide >= model.shape.workingResolution,
                     "maxImageShorterSide \(maxImageShorterSide) must be 0 or at least model.workingResolution \(model.shape.workingResolution)")
         try require(checkpointIntervalSeconds > 0, "checkpointIntervalSeconds must be positive")

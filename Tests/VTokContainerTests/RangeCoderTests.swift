@@ -116,3 +116,24 @@ final class RangeCoderTests: XCTestCase {
         XCTAssertEqual(crc4([Array("123456789".utf8)]), 0xE)
     }
 }
+
+final class ChannelRunPriorTests: XCTestCase {
+    /// Head positions keep their own tables; each later table serves one run of the image's blocks.
+    func testPositionsMapToTablesByRuns() throws {
+        let layout = TokenLayout(groups: 1, bitsPerGroup: 2)
+        let stored = try StaticTokenPrior.quantized(layout: layout, positions: 5,
+                                                    counts: (0..<20).map { Double($0 % 4 + $0 / 4) })
+        let prior = try ChannelRunPrior(stored: stored, headPositions: 3, blockPixels: 8)
+        let sized = prior.sized(width: 20, height: 9) as! ChannelRunPrior  // 3 x 2 blocks
+        XCTAssertEqual(sized.runLength, 6)
+        XCTAssertEqual(sized.positions, 3 + 2 * 6)
+        XCTAssertEqual((0..<15).map(sized.table(ofPosition:)), [0, 1, 2] + Array(repeating: 3, count: 6) + Array(repeating: 4, count: 6))
+        for position in 0..<15 {
+            XCTAssertEqual(sized.cumulativeFrequencies(position: position, group: 0, earlierTokens: [], earlierGroups: []),
+                           stored.cumulativeFrequencies(position: sized.table(ofPosition: position), group: 0, earlierTokens: [], earlierGroups: []))
+        }
+        XCTAssertThrowsError(try ChannelRunPrior(stored: stored, headPositions: 6, blockPixels: 8))
+        // A static prior is the same for every size.
+        XCTAssertEqual(stored.sized(width: 100, height: 100).positions, 5)
+    }
+}

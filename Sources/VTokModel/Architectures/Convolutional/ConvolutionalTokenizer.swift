@@ -40,7 +40,11 @@ public final class ConvolutionalTokenizer: ImageTokenizer {
     private var decodedLatents: Tensor?
     private var reconstruction: Tensor?
 
-    public init(config: ConvolutionalConfig) throws {
+    public convenience init(config: ConvolutionalConfig) throws { try self.init(config: config, namePrefix: "") }
+
+    /// `namePrefix` goes before every parameter's name, so that two of these transforms can live in
+    /// one model file (`LayeredTokenizer`'s "base." and "detail.").
+    public init(config: ConvolutionalConfig, namePrefix: String) throws {
         try config.validate()
         self.config = config
         var rng = SeededRandom(seed: config.seed)
@@ -48,14 +52,14 @@ public final class ConvolutionalTokenizer: ImageTokenizer {
         var encoder: [any Layer] = [], decoder: [any Layer] = []
         for stage in 0..<config.stages {
             let last = stage == config.stages - 1
-            encoder.append(Conv2d(name: "analysis.conv\(stage)", inputChannels: stage == 0 ? 3 : n,
+            encoder.append(Conv2d(name: namePrefix + "analysis.conv\(stage)", inputChannels: stage == 0 ? 3 : n,
                                   outputChannels: last ? m : n, kernelSize: k, stride: 2, padding: pad, rng: &rng))
-            if !last { encoder.append(GDN(name: "analysis.gdn\(stage)", channels: n)) }
+            if !last { encoder.append(GDN(name: namePrefix + "analysis.gdn\(stage)", channels: n)) }
         }
         for stage in 0..<config.stages {
             let last = stage == config.stages - 1, width = stage == 0 ? m : n
             for block in 0..<config.residualBlocks(stage: stage) {
-                let name = "synthesis.block\(stage).\(block)"
+                let name = namePrefix + "synthesis.block\(stage).\(block)"
                 let expand = Conv2d(name: name + ".conv0", inputChannels: width, outputChannels: width, kernelSize: 3,
                                     padding: 1, rng: &rng)
                 let project = Conv2d(name: name + ".conv1", inputChannels: width, outputChannels: width, kernelSize: 3,
@@ -63,17 +67,17 @@ public final class ConvolutionalTokenizer: ImageTokenizer {
                 project.weight.value = [Float](repeating: 0, count: project.weight.value.count)
                 decoder.append(Residual(Sequential([expand, Activation(.gelu), project])))
             }
-            decoder.append(TransposedConv2d(name: "synthesis.deconv\(stage)", inputChannels: stage == 0 ? m : n,
+            decoder.append(TransposedConv2d(name: namePrefix + "synthesis.deconv\(stage)", inputChannels: stage == 0 ? m : n,
                                             outputChannels: last ? 3 : n, kernelSize: k, stride: 2, padding: pad,
                                             outputPadding: 1, rng: &rng))
-            if !last { decoder.append(GDN(name: "synthesis.igdn\(stage)", channels: n, inverse: true)) }
+            if !last { decoder.append(GDN(name: namePrefix + "synthesis.igdn\(stage)", channels: n, inverse: true)) }
         }
         analysis = Sequential(encoder)
         synthesis = Sequential(decoder)
         quantizer = ScalarQuantizer(levels: config.levels)
-        prior = CategoricalPrior(name: "prior", channels: m, levels: config.levels, temperature: config.priorTemperature)
+        prior = CategoricalPrior(name: namePrefix + "prior", channels: m, levels: config.levels, temperature: config.priorTemperature)
         droppedValues = config.learnedDroppedValues
-            ? Parameter(name: "synthesis.dropped", shape: [m], value: [Float](repeating: 0, count: m), decays: false) : nil
+            ? Parameter(name: namePrefix + "synthesis.dropped", shape: [m], value: [Float](repeating: 0, count: m), decays: false) : nil
         parameters = analysis.parameters + synthesis.parameters + prior.parameters + (droppedValues.map { [$0] } ?? [])
     }
 
@@ -192,6 +196,70 @@ public final class ConvolutionalTokenizer: ImageTokenizer {
             }
         }
     }
+
+    // MARK: Any size
+
+    /// Pixels of the image per token block on a side: an image of any size is padded to a multiple.
+    public var blockPixels: Int { config.blockSide << config.stages }
+
+    /// Tokens of a width×height image coded at its own resolution: every channel covers the whole
+    /// image, ⌈w/P⌉·⌈h/P⌉ blocks of P = `blockPixels` pixels, so the first channels describe all of it.
+    public func tokenCount(width: Int, height: Int) -> Int {
+        config.latentChannels * blocks(width: width, height: height).count
+    }
+
+    func blocks(width: Int, height: Int) -> (rows: Int, columns: Int, count: Int) {
+        let p = blockPixels, rows = (height + p - 1) / p, columns = (width + p - 1) / p
+        return (rows, columns, rows * columns)
+    }
+
+    /// The index of group `group` of token `token` in a (M, h, w) latent grid of `columns` blocks a row.
+    @inline(__always)
+    private func latentIndex(token: Int, group: Int, blocks: (rows: Int, columns: Int, count: Int)) -> Int {
+        let block = config.blockSide, h = blocks.rows * block, w = blocks.columns * block
+        let channel = token / blocks.count, index = token % blocks.count
+        let y = (index / blocks.columns) * block + group / block, x = (index % blocks.columns) * block + group % block
+        return (channel * h + y) * w + x
+    }
+
+    /// All tokens of one image at its own resolution: `planes` is (1, 3, H, W) with values in [0, 1]
+    /// and sides that are multiples of `blockPixels` (pad first).
+    public func tokens(paddedPlanes planes: Tensor) -> [UInt32] {
+        let height = planes.shape[2], width = planes.shape[3], p = blockPixels
+        precondition(planes.shape[0] == 1 && planes.shape[1] == 3 && height % p == 0 && width % p == 0,
+                     "ConvolutionalTokenizer: planes \(planes.shape), sides must be multiples of \(p)")
+        let latents = analysis.inferChannelsLast(center(planes).transposedChannels(toLast: true))
+        let m = config.latentChannels, grid = blocks(width: width, height: height), layout = config.shape.layout
+        let w = grid.columns * config.blockSide, h = grid.rows * config.blockSide
+        return (0..<tokenCount(width: width, height: height)).map { token in
+            layout.tokenID { group in
+                let index = latentIndex(token: token, group: group, blocks: grid)
+                let c = index / (h * w), pixel = index % (h * w)
+                return quantizer.symbol(of: latents[pixel * m + c])
+            }
+        }
+    }
+
+    /// The (1, 3, H, W) planes (values centred on 0, as the synthesis writes them) that a prefix of
+    /// an H×W image's tokens decodes to; H and W multiples of `blockPixels`.
+    public func centredPlanes(tokens ids: [UInt32], paddedWidth width: Int, paddedHeight height: Int) -> Tensor {
+        let grid = blocks(width: width, height: height), m = config.latentChannels
+        precondition(width % blockPixels == 0 && height % blockPixels == 0 && ids.count <= m * grid.count,
+                     "ConvolutionalTokenizer: \(ids.count) tokens for a \(width)x\(height) image")
+        let h = grid.rows * config.blockSide, w = grid.columns * config.blockSide, plane = h * w
+        let latents = Tensor(shape: [1, m, h, w])
+        for c in 0..<m { (latents.pointer + c * plane).update(repeating: droppedValues?.value[c] ?? 0, count: plane) }
+        let layout = config.shape.layout
+        for (token, id) in ids.enumerated() {
+            for (group, symbol) in layout.groupIndices(of: id).enumerated() {
+                latents[latentIndex(token: token, group: group, blocks: grid)] = quantizer.value(of: symbol)
+            }
+        }
+        return synthesis.forward(latents)
+    }
+
+    /// The learned per-channel distributions, one table per channel (each a token's every group).
+    public func channelFrequencies() -> [[UInt32]] { prior.frequencies(total: RangeCoder.total) }
 
     // MARK: Tiles without seams
 

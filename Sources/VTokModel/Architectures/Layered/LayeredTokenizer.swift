@@ -1,0 +1,268 @@
+import Foundation
+import VTokContainer
+import VTokImage
+import VTokNN
+
+/// The hyperparameters of `LayeredTokenizer`: a base tokenizer that codes a thumbnail of the whole
+/// image, then a detail tokenizer that codes, at the image's own resolution, what the base misses.
+public struct LayeredConfig: TokenizerArchitectureConfig {
+    public static let architecture = "layered"
+
+    /// The square a fixed token count per image is made at (`vtok tokenize`, validation); files
+    /// code every image at its own size.
+    public var resolution = 256
+    /// The coarse layer: the whole image stretched to its square, as the `convolutional` model codes it.
+    public var base = ConvolutionalConfig()
+    /// The fine layer: convolutional transforms that read and write the image's own pixels
+    /// (`resolution` = `workingResolution`, the side of its training crops) and code the residual
+    /// image − base.
+    public var detail = LayeredConfig.defaultDetail
+
+    public init() {}
+
+    static var defaultDetail: ConvolutionalConfig {
+        var detail = ConvolutionalConfig()
+        detail.resolution = 128
+        detail.workingResolution = 128
+        detail.latentChannels = 128
+        detail.rateWeight = 0.08
+        detail.rateWeightHalfTokens = 256
+        return detail
+    }
+
+    /// Image pixels per detail token block on a side.
+    public var detailBlockPixels: Int { detail.blockSide << detail.stages }
+
+    /// Tokens of a width×height image: all of the base's, then the detail's channels, each of
+    /// ⌈w/P⌉·⌈h/P⌉ blocks (P = `detailBlockPixels`).
+    public func tokenCount(width: Int, height: Int) -> Int {
+        let p = detailBlockPixels
+        return base.maxTokens + detail.latentChannels * ((width + p - 1) / p) * ((height + p - 1) / p)
+    }
+
+    public var shape: TokenizerShape {
+        TokenizerShape(resolution: resolution, workingResolution: resolution,
+                       maxTokens: tokenCount(width: resolution, height: resolution),
+                       groups: base.groups, bitsPerGroup: base.bitsPerGroup)
+    }
+
+    public func makeTokenizer() throws -> any ImageTokenizer { try LayeredTokenizer(config: self) }
+
+    public func validate() throws(TokenizerError) {
+        do {
+            try base.validate()
+            try detail.validate()
+        } catch {
+            throw .invalidConfig("layered: \(error)")
+        }
+        guard base.groups == detail.groups && base.bitsPerGroup == detail.bitsPerGroup else {
+            throw .invalidConfig("layered: the base's tokens are \(base.groups)x\(base.bitsPerGroup) bits, the detail's "
+                                 + "\(detail.groups)x\(detail.bitsPerGroup): one file holds one token layout")
+        }
+        guard detail.resolution == detail.workingResolution else {
+            throw .invalidConfig("layered: the detail layer reads the image's own pixels: its resolution \(detail.resolution) must equal its workingResolution \(detail.workingResolution)")
+        }
+        guard resolution > 0 && resolution % detailBlockPixels == 0 else {
+            throw .invalidConfig("layered: resolution \(resolution) must be a multiple of the detail's block, \(detailBlockPixels) px")
+        }
+    }
+}
+
+/// A tokenizer that codes an image at its own resolution, so that more bytes keep buying quality
+/// on any size of image: the token count grows with the image, and the codec codes whole images
+/// through it instead of stretching them to a square.
+public protocol FullResolutionTokenizer: ImageTokenizer {
+    /// All tokens of a width×height image.
+    func tokenCount(width: Int, height: Int) -> Int
+    /// All `tokenCount` tokens of `image`, coarse to fine.
+    func tokens(of image: RGBImage) -> [UInt32]
+    /// The width×height image a prefix of its tokens decodes to.
+    func image(tokens: [UInt32], width: Int, height: Int) -> RGBImage
+    /// The prior the container codes a file's tokens with, from the learned one the model file stores.
+    func codingPrior(_ stored: StaticTokenPrior) throws -> any TokenPrior
+}
+
+/// Two layers in one token sequence (a scalable code, as in layered video coding):
+/// - the **base**: a `ConvolutionalTokenizer` on the whole image stretched to its square (the
+///   shipped c2 model), so the first tokens describe all of any image, at any size, and the
+///   smallest budgets are exactly the base's;
+/// - the **detail**: a fully convolutional `ConvolutionalTokenizer` on the image's own pixels,
+///   which codes the residual image − base (the base decoded from all its tokens and stretched back
+///   to the image's size, as 8-bit pixels) in channel order, every channel covering the whole image.
+///
+/// A prefix within the base decodes as the base alone; a longer one adds the detail's decoded
+/// residual. The detail is trained by `vtok train` as a `convolutional` model on residual images
+/// (`docs/MODEL.md`); `vtok layer` joins the two model files into one.
+public final class LayeredTokenizer: FullResolutionTokenizer {
+    public let config: LayeredConfig
+    public let base: ConvolutionalTokenizer
+    public let detail: ConvolutionalTokenizer
+    public let parameters: [Parameter]
+    /// Residual pixels are stored around this level, as the detail layer's training images hold them.
+    static let residualOffset: Float = 128
+
+    public init(config: LayeredConfig) throws {
+        try config.validate()
+        self.config = config
+        base = try ConvolutionalTokenizer(config: config.base, namePrefix: "base.")
+        detail = try ConvolutionalTokenizer(config: config.detail, namePrefix: "detail.")
+        parameters = base.parameters + detail.parameters
+    }
+
+    private var baseInput: TokenizerInput { TokenizerInput(shape: config.base.shape) }
+    private var baseTokenCount: Int { config.base.maxTokens }
+
+    public func tokenCount(width: Int, height: Int) -> Int { config.tokenCount(width: width, height: height) }
+
+    // MARK: Whole images
+
+    /// The base layer's picture: its tokens decoded and stretched to width×height, as 8-bit pixels.
+    public func baseImage(tokens: [UInt32], width: Int, height: Int) -> RGBImage {
+        let planes = base.images(tokens: [tokens])
+        return baseInput.stretched(baseInput.images(planes: planes, count: 1)[0], width: width, height: height)
+    }
+
+    public func tokens(of image: RGBImage) -> [UInt32] {
+        let baseTokens = base.tokens(images: baseInput.batch([image]))[0]
+        let coarse = baseImage(tokens: baseTokens, width: image.width, height: image.height)
+        return baseTokens + detail.tokens(paddedPlanes: residualPlanes(image, minus: coarse))
+    }
+
+    public func image(tokens: [UInt32], width: Int, height: Int) -> RGBImage {
+        let coarse = baseImage(tokens: Array(tokens.prefix(baseTokenCount)), width: width, height: height)
+        guard tokens.count > baseTokenCount else { return coarse }
+        let p = config.detailBlockPixels, paddedWidth = (width + p - 1) / p * p, paddedHeight = (height + p - 1) / p * p
+        let residual = detail.centredPlanes(tokens: Array(tokens[baseTokenCount...]), paddedWidth: paddedWidth,
+                                            paddedHeight: paddedHeight)
+        // The detail's output is (residual + offset)/255 − ½, so a pixel is base + 255·output + ½ − offset.
+        let shift = 127.5 - Self.residualOffset, plane = paddedWidth * paddedHeight
+        var pixels = [UInt8](repeating: 0, count: width * height * 3)
+        for y in 0..<height {
+            for x in 0..<width {
+                for c in 0..<3 {
+                    let index = (y * width + x) * 3 + c
+                    let value = Float(coarse.pixels[index]) + 255 * residual[c * plane + y * paddedWidth + x] + shift
+                    pixels[index] = UInt8(min(max(value, 0), 255).rounded())
+                }
+            }
+        }
+        return RGBImage(width: width, height: height, pixels: pixels)
+    }
+
+    /// (image − base + offset)/255 as (1, 3, H', W') planes, H' and W' padded up to whole detail
+    /// blocks by repeating the last row and column; clamped to [0, 1] as the training images are.
+    private func residualPlanes(_ image: RGBImage, minus coarse: RGBImage) -> Tensor {
+        let p = config.detailBlockPixels, width = image.width, height = image.height
+        let paddedWidth = (width + p - 1) / p * p, paddedHeight = (height + p - 1) / p * p, plane = paddedWidth * paddedHeight
+        let planes = Tensor(shape: [1, 3, paddedHeight, paddedWidth])
+        for y in 0..<paddedHeight {
+            let sourceY = min(y, height - 1)
+            for x in 0..<paddedWidth {
+                let source = (sourceY * width + min(x, width - 1)) * 3
+                for c in 0..<3 {
+                    let difference = Float(image.pixels[source + c]) - Float(coarse.pixels[source + c]) + Self.residualOffset
+                    planes[c * plane + y * paddedWidth + x] = min(max(difference, 0), 255) / 255
+                }
+            }
+        }
+        return planes
+    }
+
+    // MARK: ImageTokenizer (squares of `config.resolution`)
+
+    public func tokens(images: Tensor) -> [[UInt32]] {
+        let r = config.resolution
+        precondition(images.shape.count == 4 && images.shape[1] == 3 && images.shape[2] == r && images.shape[3] == r,
+                     "LayeredTokenizer: images \(images.shape), expects [B, 3, \(r), \(r)]")
+        return (0..<images.shape[0]).map { b in tokens(of: Self.image(planes: images.pointer + b * 3 * r * r, side: r)) }
+    }
+
+    public func images(tokens: [[UInt32]]) -> [Float] {
+        let r = config.resolution
+        return tokens.flatMap { ids in Self.planes(of: image(tokens: ids, width: r, height: r)) }
+    }
+
+    /// A side×side 8-bit image of (3, side, side) planes in [0, 1].
+    private static func image(planes: UnsafeMutablePointer<Float>, side: Int) -> RGBImage {
+        let plane = side * side
+        var pixels = [UInt8](repeating: 0, count: plane * 3)
+        for i in 0..<plane {
+            for c in 0..<3 { pixels[i * 3 + c] = UInt8(min(max(planes[c * plane + i] * 255, 0), 255).rounded()) }
+        }
+        return RGBImage(width: side, height: side, pixels: pixels)
+    }
+
+    private static func planes(of image: RGBImage) -> [Float] {
+        let plane = image.width * image.height
+        var planes = [Float](repeating: 0, count: plane * 3)
+        for i in 0..<plane {
+            for c in 0..<3 { planes[c * plane + i] = Float(image.pixels[i * 3 + c]) / 255 }
+        }
+        return planes
+    }
+
+    /// The layers are trained apart (`LayeredConfig` is refused by `vtok train`): the base as a
+    /// `convolutional` model, the detail as one on the base's residual images.
+    public func trainingStep(images: Tensor, keptLengths: [Int]) -> TrainingLosses {
+        preconditionFailure("LayeredTokenizer: train the base and the detail layer as convolutional models, then join them (vtok layer)")
+    }
+
+    // MARK: Entropy model
+
+    /// The base's per-position tables, then one table per detail channel.
+    public func learnedPrior() -> StaticTokenPrior? {
+        guard let basePrior = base.learnedPrior() else { return nil }
+        let channels = detail.channelFrequencies()
+        var frequencies = basePrior.frequencies
+        for table in channels {
+            for _ in 0..<config.detail.groups { frequencies += table }
+        }
+        return try! StaticTokenPrior(layout: basePrior.layout, positions: basePrior.positions + channels.count, frequencies: frequencies)
+    }
+
+    public func codingPrior(_ stored: StaticTokenPrior) throws -> any TokenPrior {
+        try ChannelRunPrior(stored: stored, headPositions: baseTokenCount, blockPixels: config.detailBlockPixels)
+    }
+
+    // MARK: Description
+
+    public var encoderFLOPs: Double {
+        // The base on its working square, the detail on the native square (per pixel as its crops).
+        let r = Double(config.resolution), crop = Double(config.detail.workingResolution)
+        return base.encoderFLOPs + detail.encoderFLOPs * (r * r) / (crop * crop)
+    }
+
+    public var summary: [String] {
+        ["a base layer on the whole image stretched to \(config.base.workingResolution)x\(config.base.workingResolution), \(baseTokenCount) tokens:"]
+            + base.summary.map { "  " + $0 }
+            + ["then a detail layer at the image's own resolution coding image − base, \(config.detail.latentChannels) channels of one token per \(config.detailBlockPixels)x\(config.detailBlockPixels) pixels:"]
+            + detail.summary.map { "  " + $0 }
+    }
+}
+
+extension LayeredTokenizer {
+    /// The layered model of two trained `convolutional` model files: `base`'s weights under "base.",
+    /// `detail`'s (trained on `base`'s residual images) under "detail.", with both training records.
+    /// Write it with `weightsFile(extraMetadata: record)`.
+    public static func joining(base: WeightsFile, detail: WeightsFile,
+                               resolution: Int = 256) throws -> (tokenizer: LayeredTokenizer, record: [String: String]) {
+        let baseModel = try ConvolutionalTokenizer(weights: base), detailModel = try ConvolutionalTokenizer(weights: detail)
+        var config = LayeredConfig()
+        config.resolution = resolution
+        config.base = baseModel.config
+        config.detail = detailModel.config
+        let layered = try LayeredTokenizer(config: config)
+        for (target, source) in zip(layered.parameters, baseModel.parameters + detailModel.parameters) {
+            precondition(target.shape == source.shape, "LayeredTokenizer.joining: \(target.name) \(target.shape) from \(source.name) \(source.shape)")
+            target.value = source.value
+        }
+        let prefix = "vtok.training."
+        var record: [String: String] = [:]
+        for (file, layer) in [(base, "base"), (detail, "detail")] {
+            for (key, value) in file.metadata where key.hasPrefix(prefix) {
+                record[layer + "_" + key.dropFirst(prefix.count)] = value
+            }
+        }
+        return (layered, record)
+    }
+}

@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import VTokContainer
+import VTokModel
+import VTokNN
+
+struct JoinLayers: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "layer",
+        abstract: "Join a base model and a detail model into one layered, full-resolution model file.",
+        discussion: """
+        A layered model codes an image in one token sequence of two layers: the base model's tokens first (the whole image stretched to its square: a coarse picture of all of it), then the detail model's, which code the residual image - base at the image's own resolution, channel by channel, each channel covering the whole image. Files of a layered model grow with the image, and more bytes keep buying quality on any size of image.
+
+        Both inputs are convolutional models written by vtok train: the base as usual, the detail trained on the base's residual images with "resolution" and "workingResolution" equal (crops at the image's own scale, "cropSide"). docs/MODEL.md gives the whole recipe.
+
+        Example:
+          vtok layer --base runs/c2/model.safetensors --detail runs/d1/model.safetensors -o layered.safetensors
+        """)
+
+    @Option(help: ArgumentHelp("The base model (.safetensors, convolutional).", valueName: "file"))
+    var base: String
+
+    @Option(help: ArgumentHelp("The detail model (.safetensors, convolutional, trained on the base's residuals).", valueName: "file"))
+    var detail: String
+
+    @Option(help: "The square side a fixed token count per image is made at (vtok tokenize, validation).")
+    var resolution = 256
+
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Where to write the layered model.", valueName: "file"))
+    var output: String
+
+    func run() throws {
+        let joined: (tokenizer: LayeredTokenizer, record: [String: String])
+        do {
+            joined = try LayeredTokenizer.joining(base: try WeightsFile(contentsOf: base), detail: try WeightsFile(contentsOf: detail),
+                                                  resolution: resolution)
+        } catch {
+            throw CLIError(status: .modelMismatch, message: "cannot join \(base) and \(detail): \(error)")
+        }
+        let metadata = Dictionary(uniqueKeysWithValues: joined.record.map { ("vtok.training." + $0.key, $0.value) })
+        let bytes = try joined.tokenizer.weightsFile(extraMetadata: metadata).serialized(as: .float16)
+        try FileIO.write(bytes, to: output)
+        print("\(output): layered model \(ModelID(weightsFile: bytes)), \(joined.tokenizer.parameterCount) parameters, "
+              + "\(joined.tokenizer.config.shape.maxTokens) tokens for a \(resolution)x\(resolution) image")
+    }
+}

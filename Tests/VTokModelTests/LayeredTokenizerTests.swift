@@ -1,0 +1,161 @@
+import Foundation
+import VTokContainer
+import VTokImage
+import VTokNN
+import XCTest
+@testable import VTokModel
+
+/// The tiny convolutional model as the base (16 tokens), a detail layer of 4 channels on 8×8-pixel
+/// blocks of the image's own pixels, fixed-size squares of 32.
+func tinyLayeredConfig() -> LayeredConfig {
+    var config = LayeredConfig()
+    config.resolution = 32
+    config.base = tinyConvolutionalConfig()
+    var detail = tinyConvolutionalConfig()
+    detail.resolution = 16
+    detail.workingResolution = 16
+    detail.seed = 7
+    config.detail = detail
+    return config
+}
+
+func randomRGBImage(width: Int, height: Int, seed: UInt64) -> RGBImage {
+    var rng = SeededRandom(seed: seed)
+    // Smooth content plus noise, so that the base and the residual both carry something.
+    let pixels = (0..<width * height * 3).map { i -> UInt8 in
+        let x = (i / 3) % width, y = (i / 3) / width
+        let smooth = 128 + 60 * sin(Double(x) / 5 + Double(i % 3)) * cos(Double(y) / 7)
+        return UInt8(min(max(smooth + Double(rng.int(in: -20...20)), 0), 255))
+    }
+    return RGBImage(width: width, height: height, pixels: pixels)
+}
+
+final class LayeredTokenizerTests: XCTestCase {
+    /// The token count grows with the image: all the base's, then every detail channel's blocks.
+    func testTokenCountFollowsTheImageSize() throws {
+        let tokenizer = try LayeredTokenizer(config: tinyLayeredConfig())
+        XCTAssertEqual(tokenizer.config.detailBlockPixels, 8)
+        XCTAssertEqual(tokenizer.tokenCount(width: 20, height: 13), 16 + 4 * 3 * 2)
+        XCTAssertEqual(tokenizer.tokenCount(width: 32, height: 32), tokenizer.shape.maxTokens)
+        for (width, height) in [(20, 13), (8, 8), (1, 1), (37, 9)] {
+            let ids = tokenizer.tokens(of: randomRGBImage(width: width, height: height, seed: 1))
+            XCTAssertEqual(ids.count, tokenizer.tokenCount(width: width, height: height), "\(width)x\(height)")
+            XCTAssertTrue(ids.allSatisfy { $0 < 1 << 12 })
+        }
+    }
+
+    /// A prefix within the base decodes as the base alone; the base's tokens are the convolutional
+    /// model's own for the same image (the first tokens describe the whole image, at any size).
+    func testTheBaseLayerComesFirstAndDecodesAlone() throws {
+        let tokenizer = try LayeredTokenizer(config: tinyLayeredConfig())
+        let image = randomRGBImage(width: 40, height: 24, seed: 2)
+        let ids = tokenizer.tokens(of: image)
+        let baseIDs = tokenizer.base.tokens(images: TokenizerInput(shape: tokenizer.config.base.shape).batch([image]))[0]
+        XCTAssertEqual(Array(ids.prefix(16)), baseIDs)
+        for k in [0, 1, 9, 16] {
+            XCTAssertTrue(tokenizer.image(tokens: Array(ids.prefix(k)), width: 40, height: 24).pixels
+                          == tokenizer.baseImage(tokens: Array(ids.prefix(k)), width: 40, height: 24).pixels, "k = \(k)")
+        }
+        // Past the base, the detail changes the picture (convolutions scaled up: the untrained tiny
+        // transforms give latents that all round to 0).
+        for parameter in tokenizer.detail.parameters where parameter.name.contains("conv") { parameter.value = parameter.value.map { $0 * 8 } }
+        let withDetail = tokenizer.image(tokens: tokenizer.tokens(of: image), width: 40, height: 24)
+        XCTAssertTrue(withDetail.pixels != tokenizer.baseImage(tokens: Array(ids.prefix(16)), width: 40, height: 24).pixels)
+    }
+
+    /// Detail tokens run channel by channel, each channel over the whole image: cutting inside the
+    /// first detail channel leaves the later blocks at the base's picture (plus the synthesis' bias),
+    /// and a token changes only pixels near its block.
+    func testADetailTokenCodesItsOwnBlock() throws {
+        let tokenizer = try LayeredTokenizer(config: tinyLayeredConfig())
+        let image = randomRGBImage(width: 64, height: 16, seed: 3)
+        let ids = tokenizer.tokens(of: image)
+        // 8 blocks of 8×8 in the first channel: one row of 8. Cut after the first detail token.
+        let one = tokenizer.image(tokens: Array(ids.prefix(17)), width: 64, height: 16)
+        var changed = ids.prefix(17).map { $0 }
+        changed[16] ^= 0xFFF
+        let other = tokenizer.image(tokens: changed, width: 64, height: 16)
+        var differing = Set<Int>()
+        for y in 0..<16 {
+            for x in 0..<64 where one.pixels[(y * 64 + x) * 3..<(y * 64 + x) * 3 + 3] != other.pixels[(y * 64 + x) * 3..<(y * 64 + x) * 3 + 3] {
+                differing.insert(x)
+            }
+        }
+        XCTAssertFalse(differing.isEmpty)
+        // The synthesis' reach (two 3×3 transposed convolutions) around the 8 px block.
+        XCTAssertLessThan(differing.max()!, 8 + 8)
+    }
+
+    /// Through the codec and the container: a model file of the layered model, files of an image
+    /// that is not square and not a multiple of the block, read back whole and cut at every byte.
+    func testFilesRoundTripAndEveryCutDecodesToAPrefix() throws {
+        let tokenizer = try LayeredTokenizer(config: tinyLayeredConfig())
+        let codec = try VTokCodec(weightsFileBytes: try tokenizer.weightsFile().serialized(as: .float32))
+        XCTAssertNotNil(codec.fullResolution)
+        XCTAssertTrue(codec.codingPrior is ChannelRunPrior)
+        let image = randomRGBImage(width: 30, height: 19, seed: 4)
+        let file = codec.encode(image)
+        XCTAssertEqual(file.tokenCount, codec.tokenCount(width: 30, height: 19))
+        let bytes = try codec.fileBytes(file)
+        let reading = try codec.read(bytes)
+        XCTAssertEqual(reading.file, file)
+        XCTAssertTrue(reading.warnings.isEmpty)
+        XCTAssertTrue(try codec.decode(reading.file).pixels == tokenizer.image(tokens: file.tokens[0], width: 30, height: 19).pixels)
+        let sizes = try codec.fileSizes(file)
+        XCTAssertEqual(sizes.last, bytes.count)
+        for k in [0, 1, 16, 17, file.tokenCount] {
+            XCTAssertEqual(try codec.fileBytes(file.truncated(toTokens: k)).count, sizes[k], "k = \(k)")
+        }
+        var decodedCounts: [Int] = []
+        for n in 0...bytes.count {
+            guard let cut = try? codec.read(Array(bytes.prefix(n))) else { continue }
+            let tokens = cut.file.tokens[0]
+            XCTAssertEqual(tokens, Array(file.tokens[0].prefix(tokens.count)), "cut at \(n)")
+            _ = try codec.decode(cut.file)
+            decodedCounts.append(tokens.count)
+        }
+        XCTAssertEqual(decodedCounts, decodedCounts.sorted())
+        XCTAssertEqual(decodedCounts.last, file.tokenCount)
+    }
+
+    /// The fixed-size path (tokenize, validation) is the whole-image path on the square.
+    func testSquaresGoThroughTheWholeImagePath() throws {
+        let tokenizer = try LayeredTokenizer(config: tinyLayeredConfig())
+        let square = randomRGBImage(width: 32, height: 32, seed: 5)
+        let planes = TokenizerInput(shape: tokenizer.shape).batch([square])
+        let ids = tokenizer.tokens(images: planes)[0]
+        XCTAssertEqual(ids, tokenizer.tokens(of: square))
+        let decoded = tokenizer.images(tokens: [Array(ids.prefix(20))])
+        let whole = tokenizer.image(tokens: Array(ids.prefix(20)), width: 32, height: 32)
+        XCTAssertEqual(decoded.count, 3 * 32 * 32)
+        XCTAssertEqual(decoded[0], Float(whole.pixels[0]) / 255)
+    }
+
+    func testJoiningTwoModelFilesKeepsTheirWeights() throws {
+        let config = tinyLayeredConfig()
+        let base = try ConvolutionalTokenizer(config: config.base), detail = try ConvolutionalTokenizer(config: config.detail)
+        var baseFile = base.weightsFile(extraMetadata: ["vtok.training.steps": "10 of 10"])
+        baseFile.metadata["other"] = "x"
+        let (layered, record) = try LayeredTokenizer.joining(base: baseFile, detail: detail.weightsFile(), resolution: 32)
+        XCTAssertEqual(layered.config, config)
+        XCTAssertEqual(record["base_steps"], "10 of 10")
+        XCTAssertEqual(layered.base.parameters.map(\.value), base.parameters.map(\.value))
+        XCTAssertEqual(layered.detail.parameters.map(\.value), detail.parameters.map(\.value))
+        XCTAssertTrue(layered.parameters.allSatisfy { $0.name.hasPrefix("base.") || $0.name.hasPrefix("detail.") })
+        // A model file of it loads back through the registry with the same weights.
+        let reloaded = try TokenizerRegistry.tokenizer(weights: layered.weightsFile())
+        XCTAssertEqual(reloaded.parameters.map(\.value), layered.parameters.map(\.value))
+    }
+
+    func testConfigsThatCannotShareAFileAreRefused() {
+        var config = tinyLayeredConfig()
+        config.detail.bitsPerGroup = 4
+        XCTAssertThrowsError(try config.validate())
+        config = tinyLayeredConfig()
+        config.detail.workingResolution = 8
+        XCTAssertThrowsError(try config.validate())
+        config = tinyLayeredConfig()
+        config.resolution = 36
+        XCTAssertThrowsError(try config.validate())
+    }
+}
