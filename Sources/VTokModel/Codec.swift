@@ -53,7 +53,12 @@ public final class VTokCodec {
             }
             return coding
         }
+        baseModelID = weights.metadata[LayeredTokenizer.baseModelKey].flatMap(ModelID.init(hex:))
     }
+
+    /// For a layered model, its base model's id: files the base model wrote alone are the layered
+    /// model's base layer, and read and decode as such (`read`).
+    public let baseModelID: ModelID?
 
     public convenience init(contentsOf path: String) throws {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -155,7 +160,15 @@ public final class VTokCodec {
     /// Reads a `.vtok` file of any version. A cut file decodes to the tokens its bytes determine,
     /// with a `.truncated` warning.
     public func read(_ bytes: [UInt8]) throws -> VTokReading {
-        try VTokFile.read(bytes, model: modelCoding)
+        do {
+            return try VTokFile.read(bytes, model: modelCoding)
+        } catch {
+            // A base model's file passes this model's 4-bit header check 1 time in 16 and then
+            // fails the file check: whatever the error, the base's reading is tried before it is thrown.
+            guard let baseModelID, let reading = try? VTokFile.read(bytes, model: ModelCoding(id: baseModelID, prior: codingPrior)),
+                  reading.file.tokenCount <= ((tokenizer as? LayeredTokenizer)?.config.base.maxTokens ?? 0) else { throw error }
+            return reading
+        }
     }
 
     /// `read`, for callers that need only the tokens and the warnings.
@@ -184,7 +197,7 @@ public final class VTokCodec {
             (file.width, file.height)
         }
         try Self.requireWithin(limits, width: decodedWidth, height: decodedHeight)
-        try file.modelID.requireMatch(modelID)
+        if file.modelID != baseModelID || file.tiles != .single { try file.modelID.requireMatch(modelID) }
         guard file.layout == layout else {
             throw TokenizerError.invalidTokens("the file's tokens are \(file.layout) but the model's are \(layout)")
         }

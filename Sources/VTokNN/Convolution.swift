@@ -302,8 +302,11 @@ public final class Conv2d: Layer {
             let column = columns.base + worker * rowsPerPiece * rowFloats
             for item in range {
                 let sample = item / piecesPerSample, piece = item % piecesPerSample
-                let rows = piece * rowsPerPiece..<min(outHeight, (piece + 1) * rowsPerPiece)
-                guard !rows.isEmpty else { continue }
+                // Rounding the rows per piece up can leave the last pieces past the end (64 rows in
+                // 29 pieces of 3): those have nothing to do.
+                let first = piece * rowsPerPiece
+                guard first < outHeight else { continue }
+                let rows = first..<min(outHeight, first + rowsPerPiece)
                 let image = xs + sample * height * width * cin
                 for oy in rows {
                     for ox in 0..<outWidth {

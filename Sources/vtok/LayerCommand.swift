@@ -30,17 +30,17 @@ struct JoinLayers: ParsableCommand {
     var output: String
 
     func run() throws {
-        let joined: (tokenizer: LayeredTokenizer, record: [String: String])
+        let bytes: [UInt8]
         do {
-            joined = try LayeredTokenizer.joining(base: try WeightsFile(contentsOf: base), detail: try WeightsFile(contentsOf: detail),
-                                                  resolution: resolution)
+            bytes = try LayeredTokenizer.modelFile(base: try FileIO.read(base), detail: try FileIO.read(detail), resolution: resolution)
+        } catch let error as CLIError {
+            throw error
         } catch {
             throw CLIError(status: .modelMismatch, message: "cannot join \(base) and \(detail): \(error)")
         }
-        let metadata = Dictionary(uniqueKeysWithValues: joined.record.map { ("vtok.training." + $0.key, $0.value) })
-        let bytes = try joined.tokenizer.weightsFile(extraMetadata: metadata).serialized(as: .float16)
         try FileIO.write(bytes, to: output)
-        print("\(output): layered model \(ModelID(weightsFile: bytes)), \(joined.tokenizer.parameterCount) parameters, "
-              + "\(joined.tokenizer.config.shape.maxTokens) tokens for a \(resolution)x\(resolution) image")
+        let codec = try VTokCodec(weightsFileBytes: bytes)
+        print("\(output): layered model \(codec.modelID), \(codec.tokenizer.parameterCount) parameters, "
+              + "\(codec.shape.maxTokens) tokens for a \(resolution)x\(resolution) image")
     }
 }

@@ -16,7 +16,7 @@ struct VTok: ParsableCommand {
           4  model problem: missing, malformed, or not the model a file was encoded with
         """,
         version: "0.1.0",
-        subcommands: [Encode.self, Decode.self, Truncate.self, Info.self, Tokens.self, Tokenize.self, Detokenize.self, Compare.self, Train.self, JoinLayers.self, Prior.self, Report.self, Bench.self, Samples.self])
+        subcommands: [Encode.self, Decode.self, Truncate.self, Info.self, Tokens.self, Tokenize.self, Detokenize.self, Compare.self, Train.self, Residuals.self, JoinLayers.self, Prior.self, Report.self, Bench.self, Samples.self])
 }
 
 // Debian's OpenBLAS misdetects some CPUs and falls back to kernels 5x slower; the fix must be in

@@ -37,6 +37,11 @@ final class LayeredTokenizerTests: XCTestCase {
         XCTAssertEqual(tokenizer.config.detailBlockPixels, 8)
         XCTAssertEqual(tokenizer.tokenCount(width: 20, height: 13), 16 + 4 * 3 * 2)
         XCTAssertEqual(tokenizer.tokenCount(width: 32, height: 32), tokenizer.shape.maxTokens)
+        var limited = tinyLayeredConfig()
+        limited.detailMaxPixels = 20 * 13
+        XCTAssertEqual(limited.tokenCount(width: 20, height: 13), 16 + 4 * 3 * 2)
+        XCTAssertEqual(limited.tokenCount(width: 21, height: 13), 16, "past the limit, the base alone")
+        XCTAssertEqual(try LayeredTokenizer(config: limited).tokens(of: randomRGBImage(width: 21, height: 13, seed: 1)).count, 16)
         for (width, height) in [(20, 13), (8, 8), (1, 1), (37, 9)] {
             let ids = tokenizer.tokens(of: randomRGBImage(width: width, height: height, seed: 1))
             XCTAssertEqual(ids.count, tokenizer.tokenCount(width: width, height: height), "\(width)x\(height)")

@@ -343,10 +343,13 @@ public func vtkDecode(_ model: OpaquePointer?, _ data: UnsafePointer<UInt8>?, _ 
 }
 
 /// `tiles` sequences of `tokens` ids from a caller's buffer, checked against the model.
-private func idLists(_ ids: UnsafePointer<UInt32>?, sequences: Int32, tokens: Int32, codec: VTokCodec) throws -> [[UInt32]] {
+/// `maxTokens`: what the model has for each sequence's image (its square's K unless given).
+private func idLists(_ ids: UnsafePointer<UInt32>?, sequences: Int32, tokens: Int32, codec: VTokCodec,
+                     maxTokens: Int? = nil) throws -> [[UInt32]] {
     guard sequences >= 0, tokens >= 0 else { throw APIError.invalid("negative count: \(sequences) sequences of \(tokens) tokens") }
-    guard Int(tokens) <= codec.shape.maxTokens else {
-        throw APIError.invalid("\(tokens) tokens per sequence; the model has \(codec.shape.maxTokens)")
+    let available = maxTokens ?? codec.shape.maxTokens
+    guard Int(tokens) <= available else {
+        throw APIError.invalid("\(tokens) tokens per sequence; the model has \(available)")
     }
     guard let ids else {
         if tokens == 0 { return Array(repeating: [], count: Int(sequences)) }
@@ -386,7 +389,8 @@ public func vtkDecodeTokens(_ model: OpaquePointer?, _ ids: UnsafePointer<UInt32
             throw APIError.invalid("\(tiles) token sequences for a \(w)x\(h) image; it needs \(expected)"
                                    + (tiled == 1 ? " tiles of \(codec.shape.resolution) px" : " (not tiled)"))
         }
-        let lists = try idLists(ids, sequences: tiles, tokens: tokens, codec: codec)
+        let lists = try idLists(ids, sequences: tiles, tokens: tokens, codec: codec,
+                                maxTokens: tiled == 1 ? nil : codec.tokenCount(width: w, height: h))
         let file = VTokFile(width: w, height: h, tiles: layout, layout: codec.layout, modelID: codec.modelID, tokens: lists)
         let decoded = try model.withCodec { try $0.decode(file) }
         try pixels(decoded, into: outRGB)

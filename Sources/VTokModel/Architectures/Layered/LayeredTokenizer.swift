@@ -17,6 +17,9 @@ public struct LayeredConfig: TokenizerArchitectureConfig {
     /// (`resolution` = `workingResolution`, the side of its training crops) and code the residual
     /// image − base.
     public var detail = LayeredConfig.defaultDetail
+    /// Images of more pixels get the base layer alone: the detail layer runs over the whole image in
+    /// one pass, and its memory grows with the pixels (docs/MODEL.md gives the peak).
+    public var detailMaxPixels = 1 << 22
 
     public init() {}
 
@@ -36,9 +39,13 @@ public struct LayeredConfig: TokenizerArchitectureConfig {
     /// Tokens of a width×height image: all of the base's, then the detail's channels, each of
     /// ⌈w/P⌉·⌈h/P⌉ blocks (P = `detailBlockPixels`).
     public func tokenCount(width: Int, height: Int) -> Int {
+        guard hasDetail(width: width, height: height) else { return base.maxTokens }
         let p = detailBlockPixels
         return base.maxTokens + detail.latentChannels * ((width + p - 1) / p) * ((height + p - 1) / p)
     }
+
+    /// Whether a width×height image gets the detail layer (`detailMaxPixels`).
+    public func hasDetail(width: Int, height: Int) -> Bool { width * height <= detailMaxPixels }
 
     public var shape: TokenizerShape {
         TokenizerShape(resolution: resolution, workingResolution: resolution,
@@ -62,6 +69,7 @@ public struct LayeredConfig: TokenizerArchitectureConfig {
         guard detail.resolution == detail.workingResolution else {
             throw .invalidConfig("layered: the detail layer reads the image's own pixels: its resolution \(detail.resolution) must equal its workingResolution \(detail.workingResolution)")
         }
+        guard detailMaxPixels >= 0 else { throw .invalidConfig("layered: detailMaxPixels must be 0 or more") }
         guard resolution > 0 && resolution % detailBlockPixels == 0 else {
             throw .invalidConfig("layered: resolution \(resolution) must be a multiple of the detail's block, \(detailBlockPixels) px")
         }
@@ -124,6 +132,7 @@ public final class LayeredTokenizer: FullResolutionTokenizer {
 
     public func tokens(of image: RGBImage) -> [UInt32] {
         let baseTokens = base.tokens(images: baseInput.batch([image]))[0]
+        guard config.hasDetail(width: image.width, height: image.height) else { return baseTokens }
         let coarse = baseImage(tokens: baseTokens, width: image.width, height: image.height)
         return baseTokens + detail.tokens(paddedPlanes: residualPlanes(image, minus: coarse))
     }
@@ -131,6 +140,8 @@ public final class LayeredTokenizer: FullResolutionTokenizer {
     public func image(tokens: [UInt32], width: Int, height: Int) -> RGBImage {
         let coarse = baseImage(tokens: Array(tokens.prefix(baseTokenCount)), width: width, height: height)
         guard tokens.count > baseTokenCount else { return coarse }
+        precondition(tokens.count <= tokenCount(width: width, height: height),
+                     "LayeredTokenizer: \(tokens.count) tokens for a \(width)x\(height) image of \(tokenCount(width: width, height: height))")
         let p = config.detailBlockPixels, paddedWidth = (width + p - 1) / p * p, paddedHeight = (height + p - 1) / p * p
         let residual = detail.centredPlanes(tokens: Array(tokens[baseTokenCount...]), paddedWidth: paddedWidth,
                                             paddedHeight: paddedHeight)
@@ -149,9 +160,20 @@ public final class LayeredTokenizer: FullResolutionTokenizer {
         return RGBImage(width: width, height: height, pixels: pixels)
     }
 
-    /// (image − base + offset)/255 as (1, 3, H', W') planes, H' and W' padded up to whole detail
-    /// blocks by repeating the last row and column; clamped to [0, 1] as the training images are.
+    /// The detail layer's input and training image: image − base + 128 per pixel and channel,
+    /// clamped to 0...255 (`vtok residuals` writes these for training).
+    public static func residualImage(of image: RGBImage, minus coarse: RGBImage) -> RGBImage {
+        precondition(image.width == coarse.width && image.height == coarse.height, "LayeredTokenizer: residual of unequal sizes")
+        let pixels = zip(image.pixels, coarse.pixels).map { x, b in
+            UInt8(min(max(Int(x) - Int(b) + Int(residualOffset), 0), 255))
+        }
+        return RGBImage(width: image.width, height: image.height, pixels: pixels)
+    }
+
+    /// `residualImage`/255 as (1, 3, H', W') planes, H' and W' padded up to whole detail blocks by
+    /// repeating the last row and column.
     private func residualPlanes(_ image: RGBImage, minus coarse: RGBImage) -> Tensor {
+        let residual = Self.residualImage(of: image, minus: coarse)
         let p = config.detailBlockPixels, width = image.width, height = image.height
         let paddedWidth = (width + p - 1) / p * p, paddedHeight = (height + p - 1) / p * p, plane = paddedWidth * paddedHeight
         let planes = Tensor(shape: [1, 3, paddedHeight, paddedWidth])
@@ -159,10 +181,7 @@ public final class LayeredTokenizer: FullResolutionTokenizer {
             let sourceY = min(y, height - 1)
             for x in 0..<paddedWidth {
                 let source = (sourceY * width + min(x, width - 1)) * 3
-                for c in 0..<3 {
-                    let difference = Float(image.pixels[source + c]) - Float(coarse.pixels[source + c]) + Self.residualOffset
-                    planes[c * plane + y * paddedWidth + x] = min(max(difference, 0), 255) / 255
-                }
+                for c in 0..<3 { planes[c * plane + y * paddedWidth + x] = Float(residual.pixels[source + c]) / 255 }
             }
         }
         return planes
@@ -243,9 +262,11 @@ public final class LayeredTokenizer: FullResolutionTokenizer {
 extension LayeredTokenizer {
     /// The layered model of two trained `convolutional` model files: `base`'s weights under "base.",
     /// `detail`'s (trained on `base`'s residual images) under "detail.", with both training records.
-    /// Write it with `weightsFile(extraMetadata: record)`.
-    public static func joining(base: WeightsFile, detail: WeightsFile,
-                               resolution: Int = 256) throws -> (tokenizer: LayeredTokenizer, record: [String: String]) {
+    /// `modelFile` is what `vtok layer` writes: the priors the two files store, joined (not computed
+    /// again from half-precision weights), so that the base layer's tokens code exactly as the base
+    /// model's own files do, and the base model's id (`baseModelKey`), whose files it reads too.
+    public static func joining(base: WeightsFile, detail: WeightsFile, resolution: Int = 256)
+        throws -> (tokenizer: LayeredTokenizer, record: [String: String]) {
         let baseModel = try ConvolutionalTokenizer(weights: base), detailModel = try ConvolutionalTokenizer(weights: detail)
         var config = LayeredConfig()
         config.resolution = resolution
@@ -264,5 +285,33 @@ extension LayeredTokenizer {
             }
         }
         return (layered, record)
+    }
+
+    /// Metadata key of the base model's id in a layered model file.
+    public static let baseModelKey = "vtok.layered.base_model"
+
+    /// The layered model file of `joining(base:detail:)`: F16 weights, both layers' stored priors
+    /// joined, the training records and the base model's id.
+    public static func modelFile(base baseBytes: [UInt8], detail detailBytes: [UInt8], resolution: Int = 256) throws -> [UInt8] {
+        let base = try WeightsFile(bytes: baseBytes), detail = try WeightsFile(bytes: detailBytes)
+        let (layered, record) = try joining(base: base, detail: detail, resolution: resolution)
+        let metadata = Dictionary(uniqueKeysWithValues: record.map { ("vtok.training." + $0.key, $0.value) })
+        var file = layered.weightsFile(extraMetadata: metadata)
+        guard let basePrior = try base.metadata[TokenizerRegistry.priorKey].map(StaticTokenPrior.init(serialized:)),
+              let detailPrior = try detail.metadata[TokenizerRegistry.priorKey].map(StaticTokenPrior.init(serialized:)) else {
+            throw TokenizerError.invalidWeights("both models must carry their learned prior (\(TokenizerRegistry.priorKey))")
+        }
+        // The detail's stored prior repeats each channel's table for its blocks: one table per channel.
+        let detailConfig = layered.config.detail, symbols = detailConfig.levels, tableSize = detailConfig.groups * symbols
+        var frequencies = basePrior.frequencies
+        for channel in 0..<detailConfig.latentChannels {
+            let start = channel * detailConfig.blocksPerChannel * tableSize
+            frequencies += detailPrior.frequencies[start..<start + tableSize]
+        }
+        let joined = try StaticTokenPrior(layout: basePrior.layout, positions: basePrior.positions + detailConfig.latentChannels,
+                                          frequencies: frequencies)
+        file.metadata[TokenizerRegistry.priorKey] = joined.serialized
+        file.metadata[baseModelKey] = ModelID(weightsFile: baseBytes).description
+        return try file.serialized(as: .float16)
     }
 }
