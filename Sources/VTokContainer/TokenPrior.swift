@@ -27,7 +27,7 @@ extension TokenPrior {
     public func sized(width: Int, height: Int) -> any TokenPrior { self }
 }
 
-/// A static prior for a token sequence whose length grows with the image (spec §6.4): its first
+/// A static prior for a token sequence whose length grows with the image (spec §15.1.1): its first
 /// `headPositions` tables serve one token position each, as a `StaticTokenPrior`'s do, and each later
 /// table serves a run of ⌈w/P⌉·⌈h/P⌉ consecutive positions, P = `blockPixels`: one channel of a
 /// full-resolution layer, one token per P×P block of the image.

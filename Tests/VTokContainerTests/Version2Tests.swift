@@ -211,6 +211,24 @@ final class Version2Tests: XCTestCase {
         XCTAssertEqual(cut.warnings.count, 1)
     }
 
+    /// §15.4: the prior of example B sized to the image, its first table for position 0 and each
+    /// later table for a run of 4 positions (a 64×48 image in 32-px blocks).
+    func testSpecExampleCSizedPrior() throws {
+        let stored = try StaticTokenPrior(serialized: "static1 1 2 3 32768 16384 8192 8192 8192 8192 16384 32768 16384 16384 16384 16384")
+        let prior = try ChannelRunPrior(stored: stored, headPositions: 1, blockPixels: 32)
+        XCTAssertEqual(prior.sized(width: 64, height: 48).positions, 9)
+        let model = ModelCoding(id: testModelID, prior: prior)
+        let file = VTokFile(width: 64, height: 48, tiles: .single, layout: TokenLayout(groups: 1, bitsPerGroup: 2),
+                            modelID: testModelID, tokens: [[0, 3, 2, 3, 3]])
+        let expected = hexBytes("56 54 02 c1 3f f0 02 05 00 01 44 72 5c")
+        XCTAssertEqual(try file.serialized(format: .version2(.arithmetic), model: model), expected)
+        XCTAssertEqual(try VTokFile.read(expected, model: model).file, file)
+        // Ten positions do not fit a 64×48 image's prior.
+        let tooMany = VTokFile(width: 64, height: 48, tiles: .single, layout: file.layout, modelID: testModelID,
+                               tokens: [Array(repeating: 0, count: 10)])
+        XCTAssertThrowsError(try tooMany.serialized(format: .version2(.arithmetic), model: model))
+    }
+
     /// What a cut file can promise: its header is checked (every single-bit change is refused, cut or
     /// not); its payload cannot be, and decodes to tokens that the bytes determine.
     func testACutFilesHeaderIsStillChecked() throws {
