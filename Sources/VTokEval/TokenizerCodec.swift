@@ -35,7 +35,7 @@ public struct TokenizerCodec: RateDistortionCodec, @unchecked Sendable {
         let sizes = try codec.fileSizes(full)
         let fillingBudgets = byteBudgets.compactMap { RateControl.tokens(fileSizes: sizes, maxBytes: $0) }
         // A full-resolution model has more tokens for a larger image: the counts this image has.
-        let counts = tokenCounts.filter { $0 <= full.tokenCount }
+        let counts = tokenCounts.filter { $0 < full.tokenCount } + [full.tokenCount]
         return try Set(counts + fillingBudgets).sorted().map { count in
             let bytes = try codec.fileBytes(full.truncated(toTokens: count))
             let (decoded, decodeSeconds) = try timed { try codec.decode(try codec.parse(bytes).file) }

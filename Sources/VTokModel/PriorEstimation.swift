@@ -3,7 +3,7 @@ import VTokContainer
 import VTokImage
 import VTokNN
 
-/// Estimating a model's static prior (spec/vtok.md §13.2) from the tokens it gives a set of images,
+/// Estimating a model's static prior (spec/vtok.md §15.1) from the tokens it gives a set of images,
 /// and measuring what tokens cost under a prior.
 public enum PriorEstimation {
     /// Token counts per position, group and value over `images`, each encoded as `vtok encode`
@@ -22,6 +22,32 @@ public enum PriorEstimation {
             }
         }
         return counts
+    }
+
+    /// A layered model's stored prior with the tables of its detail channels counted from `images`
+    /// (each encoded at its own size, all tokens, as `vtok encode` does) plus `smoothing`, and the
+    /// base's tables kept as they are, so that the base model's own files still read. A learned
+    /// density lags the transforms: channels the detail layer barely uses keep costing bits under it.
+    public static func layeredPrior(codec: VTokCodec, images: [RGBImage], smoothing: Double = 0.5) throws -> StaticTokenPrior {
+        guard let stored = codec.prior, let coding = codec.codingPrior as? ChannelRunPrior else {
+            throw TokenizerError.invalidWeights("not a layered model with a prior")
+        }
+        let layout = codec.layout, symbols = 1 << layout.bitsPerGroup, head = coding.headPositions
+        let tableSize = layout.groups * symbols
+        var counts = [Double](repeating: smoothing, count: (stored.positions - head) * tableSize)
+        for image in images {
+            let tokens = codec.encode(image).tokens[0]
+            guard let sized = coding.sized(width: image.width, height: image.height) as? ChannelRunPrior else { continue }
+            for (position, id) in tokens.enumerated() where position >= head {
+                let table = sized.table(ofPosition: position) - head
+                for (group, value) in layout.groupIndices(of: id).enumerated() {
+                    counts[table * tableSize + group * symbols + value] += 1
+                }
+            }
+        }
+        let detail = try StaticTokenPrior.quantized(layout: layout, positions: stored.positions - head, counts: counts)
+        return try StaticTokenPrior(layout: layout, positions: stored.positions,
+                                    frequencies: Array(stored.frequencies.prefix(head * tableSize)) + detail.frequencies)
     }
 
     /// The prior from `counts` with `smoothing` added to every cell (add-½ by default, so that a

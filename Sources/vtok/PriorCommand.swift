@@ -12,6 +12,8 @@ struct Prior: ParsableCommand {
         discussion: """
         A .vtok version 2 file codes each token's groups under the model's prior: one distribution per token position and group, as integer frequencies, stored in the weights file (and so covered by the model id). This verb encodes every image under --data as `vtok encode` would (whole image, all tokens), counts each position's and group's values, adds --smoothing to every count, and writes the model with that prior to --output. The tensors are unchanged, but the file, and so the model id, is new: files written with the old model must be decoded with the old model.
 
+        A layered model (vtok layer) keeps its base layer's tables, so that its base model's files still read, and gets one counted table per detail channel, counted over each image coded at its own size.
+
         --val reports the mean bits per token under the new prior on other images (all tokens, the first 16 and the first 64), next to the raw width: choose the smoothing there, never on a test set.
 
         Example:
@@ -40,14 +42,32 @@ struct Prior: ParsableCommand {
         let path = try model.resolvedPath()
         let codec = try model.load()
         let images = try load(data)
-        let counts = PriorEstimation.counts(codec: codec, images: images)
-        let prior = try PriorEstimation.prior(layout: codec.layout, positions: codec.shape.maxTokens, counts: counts, smoothing: smoothing)
+        let prior: StaticTokenPrior
+        if codec.fullResolution != nil {
+            prior = try PriorEstimation.layeredPrior(codec: codec, images: images, smoothing: smoothing)
+        } else {
+            let counts = PriorEstimation.counts(codec: codec, images: images)
+            prior = try PriorEstimation.prior(layout: codec.layout, positions: codec.shape.maxTokens, counts: counts, smoothing: smoothing)
+        }
         let bytes = try PriorEstimation.weightsFile(try FileIO.read(path), adding: prior)
         try FileIO.write(bytes, to: output)
         let newID = ModelID(weightsFile: bytes)
         print("\(output): model \(newID) (was \(codec.modelID)), prior from \(images.count) images, smoothing \(smoothing)")
         print(String(format: "  prior entropy %.2f bits a token (raw ids: %d bits)", prior.meanEntropyBits, codec.layout.bitsPerToken))
-        if let val {
+        if let val, let coding = codec.codingPrior, codec.fullResolution != nil {
+            // Bits of the detail tokens, under the learned prior and the counted one, each sized to the image.
+            let newCoding = try VTokCodec(weightsFileBytes: bytes).codingPrior!
+            var before = 0.0, after = 0.0, count = 0
+            for image in try load(val) {
+                let tokens = codec.encode(image).tokens
+                let n = tokens[0].count
+                before += PriorEstimation.meanBits(of: tokens, under: coding.sized(width: image.width, height: image.height)) * Double(n)
+                after += PriorEstimation.meanBits(of: tokens, under: newCoding.sized(width: image.width, height: image.height)) * Double(n)
+                count += n
+            }
+            print(String(format: "  %@: %.3f bits a token under the new prior, %.3f under the old, over all %d tokens",
+                         val, after / Double(count), before / Double(count), count))
+        } else if let val {
             let tokens = try load(val).flatMap { codec.encode($0).tokens }
             print(String(format: "  %@: %.2f bits a token over all %d, %.2f over the first 16, %.2f over the first 64",
                          val, PriorEstimation.meanBits(of: tokens, under: prior), codec.shape.maxTokens,

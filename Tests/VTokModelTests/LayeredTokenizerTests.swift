@@ -123,6 +123,29 @@ final class LayeredTokenizerTests: XCTestCase {
         XCTAssertEqual(decodedCounts.last, file.tokenCount)
     }
 
+    /// `vtok prior` on a layered model: the base's tables stay, the detail channels' are counted.
+    func testCountedDetailPriorKeepsTheBaseTables() throws {
+        let tokenizer = try LayeredTokenizer(config: tinyLayeredConfig())
+        for parameter in tokenizer.detail.parameters where parameter.name.contains("conv") { parameter.value = parameter.value.map { $0 * 8 } }
+        let codec = try VTokCodec(weightsFileBytes: try tokenizer.weightsFile().serialized(as: .float32))
+        let images = (0..<6).map { randomRGBImage(width: 24 + 8 * $0, height: 20, seed: UInt64(10 + $0)) }
+        let counted = try PriorEstimation.layeredPrior(codec: codec, images: images)
+        let stored = try XCTUnwrap(codec.prior)
+        XCTAssertEqual(counted.positions, stored.positions)
+        let tableSize = 4 * 8, head = 16 * tableSize
+        XCTAssertEqual(Array(counted.frequencies.prefix(head)), Array(stored.frequencies.prefix(head)))
+        XCTAssertNotEqual(Array(counted.frequencies.dropFirst(head)), Array(stored.frequencies.dropFirst(head)))
+        // On the images it was counted on, the detail tokens cost fewer bits than under the learned tables.
+        let coding = try ChannelRunPrior(stored: counted, headPositions: 16, blockPixels: 8)
+        var learned = 0.0, countedBits = 0.0
+        for image in images {
+            let tokens = codec.encode(image).tokens
+            learned += PriorEstimation.meanBits(of: tokens, under: codec.codingPrior!.sized(width: image.width, height: image.height))
+            countedBits += PriorEstimation.meanBits(of: tokens, under: coding.sized(width: image.width, height: image.height))
+        }
+        XCTAssertLessThan(countedBits, learned)
+    }
+
     /// The fixed-size path (tokenize, validation) is the whole-image path on the square.
     func testSquaresGoThroughTheWholeImagePath() throws {
         let tokenizer = try LayeredTokenizer(config: tinyLayeredConfig())
