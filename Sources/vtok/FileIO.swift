@@ -35,3 +35,4 @@ enum FileIO {
         return error.localizedDescription
     }
 }
+

@@ -32,7 +32,8 @@ struct JoinLayers: ParsableCommand {
     func run() throws {
         let bytes: [UInt8]
         do {
-            bytes = try LayeredTokenizer.modelFile(base: try FileIO.read(base), detail: try FileIO.read(detail), resolution: resolution)
+            bytes = try LayeredTokenizer.modelFile(base: try FileIO.read(base), detail: try FileIO.read(detail), resolution: resolution,
+                                                   recordLine: PortablePath.relativeWords)
         } catch let error as CLIError {
             throw error
         } catch {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import VTokImage
+import VTokModel
 import VTokNN
 import VTokTraining
 #if canImport(Glibc)
@@ -126,8 +127,9 @@ struct Train: ParsableCommand {
             case .status(let text): progress.status(text)
             }
         }
-        trainer.record["data"] = data!
-        trainer.record["command"] = (["vtok"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+        // Relative paths: the card names no folder of this machine.
+        trainer.record["data"] = PortablePath.relative(data!)
+        trainer.record["command"] = PortablePath.relativeWords((["vtok"] + CommandLine.arguments.dropFirst()).joined(separator: " "))
         StopSignal.install()
         try trainer.run(untilStep: untilStep) { StopSignal.isRequested }
     }

@@ -187,3 +187,15 @@ final class LayeredTokenizerTests: XCTestCase {
         XCTAssertThrowsError(try config.validate())
     }
 }
+
+final class PortablePathTests: XCTestCase {
+    func testAbsolutePathsBecomeRelative() {
+        XCTAssertEqual(PortablePath.relative("/work/shared/data/train", to: "/work/runs"), "../shared/data/train")
+        XCTAssertEqual(PortablePath.relative("/work/runs/c2", to: "/work/runs"), "c2")
+        XCTAssertEqual(PortablePath.relative("/work/runs", to: "/work/runs"), ".")
+        XCTAssertEqual(PortablePath.relative("data/train", to: "/work/runs"), "data/train")
+        let line = PortablePath.relativeWords("vtok train --data \(FileManager.default.currentDirectoryPath)/x --out=/ y")
+        XCTAssertEqual(line, "vtok train --data x --out=\(PortablePath.relative("/")) y")
+        XCTAssertFalse(line.contains(" /"))
+    }
+}

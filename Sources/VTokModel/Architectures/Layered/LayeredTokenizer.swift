@@ -19,7 +19,7 @@ public struct LayeredConfig: TokenizerArchitectureConfig {
     public var detail = LayeredConfig.defaultDetail
     /// Images of more pixels get the base layer alone: the detail layer runs over the whole image in
     /// one pass, and its memory grows with the pixels (docs/MODEL.md gives the peak).
-    public var detailMaxPixels = 1 << 22
+    public var detailMaxPixels = 1 << 21
 
     public init() {}
 
@@ -292,10 +292,12 @@ extension LayeredTokenizer {
 
     /// The layered model file of `joining(base:detail:)`: F16 weights, both layers' stored priors
     /// joined, the training records and the base model's id.
-    public static func modelFile(base baseBytes: [UInt8], detail detailBytes: [UInt8], resolution: Int = 256) throws -> [UInt8] {
+    /// `recordLine` rewrites each carried training-record line (the CLI makes absolute paths relative).
+    public static func modelFile(base baseBytes: [UInt8], detail detailBytes: [UInt8], resolution: Int = 256,
+                                 recordLine: (String) -> String = { $0 }) throws -> [UInt8] {
         let base = try WeightsFile(bytes: baseBytes), detail = try WeightsFile(bytes: detailBytes)
         let (layered, record) = try joining(base: base, detail: detail, resolution: resolution)
-        let metadata = Dictionary(uniqueKeysWithValues: record.map { ("vtok.training." + $0.key, $0.value) })
+        let metadata = Dictionary(uniqueKeysWithValues: record.map { ("vtok.training." + $0.key, recordLine($0.value)) })
         var file = layered.weightsFile(extraMetadata: metadata)
         guard let basePrior = try base.metadata[TokenizerRegistry.priorKey].map(StaticTokenPrior.init(serialized:)),
               let detailPrior = try detail.metadata[TokenizerRegistry.priorKey].map(StaticTokenPrior.init(serialized:)) else {
