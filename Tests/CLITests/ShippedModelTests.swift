@@ -35,6 +35,32 @@ final class ShippedModelTests: XCTestCase {
         XCTAssertEqual(card["architecture"] as? String, "convolutional")
     }
 
+    /// The layered full-resolution model (`models/layered-d1.safetensors`) codes the 480x320
+    /// landscape at its own resolution: 33.24 dB with all its tokens (3,239 bytes) where the default
+    /// model stops at 29.96; the floor leaves a margin for other machines' rounding. It reads the
+    /// default model's files as its base layer: the same picture.
+    static let layeredLandscapeFloorPSNR = 32.0
+    private static let layered = samples.deletingLastPathComponent().appendingPathComponent("models/layered-d1.safetensors").path
+
+    func testTheLayeredModelCodesAtFullResolutionAndReadsTheDefaultModelsFiles() throws {
+        XCTAssertGreaterThan(try landscapePSNR(modelArguments: ["--model", Self.layered]), Self.layeredLandscapeFloorPSNR)
+        let directory = try CLI.temporaryDirectory(for: self)
+        let input = Self.samples.appendingPathComponent("landscape.png").path
+        let file = directory.appendingPathComponent("c2.vtok").path
+        XCTAssertEqual(try CLI.run(["encode", input, "--tokens", "300", "-o", file]).status, 0)
+        let byDefault = directory.appendingPathComponent("a.png").path, byLayered = directory.appendingPathComponent("b.png").path
+        XCTAssertEqual(try CLI.run(["decode", file, "-o", byDefault]).status, 0)
+        let decoded = try CLI.run(["decode", file, "--model", Self.layered, "-o", byLayered])
+        XCTAssertEqual(decoded.status, 0, decoded.stderr)
+        XCTAssertEqual(try ImageFile.load(path: byDefault), try ImageFile.load(path: byLayered))
+        // A byte budget past the base's whole file buys detail.
+        let budgeted = directory.appendingPathComponent("budget.vtok").path
+        XCTAssertEqual(try CLI.run(["encode", input, "--model", Self.layered, "--max-bytes", "2000", "-o", budgeted]).status, 0)
+        let size = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: budgeted)[.size] as? Int)
+        XCTAssertLessThanOrEqual(size, 2000)
+        XCTAssertGreaterThan(size, 1800)
+    }
+
     /// Files of the transformer the project shipped before still encode and decode with its file.
     func testTheTransformerV5StillDecodes() throws {
         XCTAssertGreaterThan(try landscapePSNR(modelArguments: ["--model", Self.transformerV5]), Self.transformerV5FloorPSNR)
