@@ -233,8 +233,11 @@ public final class Trainer {
     /// parameters of layers the file's model lacks keep their initialisation (a layer that starts
     /// as the identity, like the convolutional head, then changes nothing at first). Returns the
     /// training record line: the file, its steps and hours, and which parameters started fresh.
+    /// A layered model file warm-starts a convolutional model from its detail layer (to train it on).
     static func warmStart(_ tokenizer: any ImageTokenizer, from file: WeightsFile, path: String) throws(TrainingError) -> String {
         let fresh: [Parameter]
+        let isLayered = file.metadata[TokenizerRegistry.architectureKey] == LayeredConfig.architecture
+        let file = isLayered && tokenizer is ConvolutionalTokenizer ? LayeredTokenizer.detailWeights(of: file) : file
         do {
             fresh = try file.loadShared(into: tokenizer.parameters)
         } catch {

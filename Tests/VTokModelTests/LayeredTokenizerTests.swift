@@ -170,6 +170,12 @@ final class LayeredTokenizerTests: XCTestCase {
         XCTAssertEqual(layered.base.parameters.map(\.value), base.parameters.map(\.value))
         XCTAssertEqual(layered.detail.parameters.map(\.value), detail.parameters.map(\.value))
         XCTAssertTrue(layered.parameters.allSatisfy { $0.name.hasPrefix("base.") || $0.name.hasPrefix("detail.") })
+        // Its detail layer comes back out under a convolutional model's names (a warm start's source).
+        let detailOut = LayeredTokenizer.detailWeights(of: layered.weightsFile(extraMetadata: ["vtok.training.detail_steps": "5 of 5"]))
+        let fresh = try ConvolutionalTokenizer(config: config.detail)
+        try detailOut.load(into: fresh.parameters)
+        XCTAssertEqual(fresh.parameters.map(\.value), detail.parameters.map(\.value))
+        XCTAssertEqual(detailOut.metadata["vtok.training.steps"], "5 of 5")
         // A model file of it loads back through the registry with the same weights.
         let reloaded = try TokenizerRegistry.tokenizer(weights: layered.weightsFile())
         XCTAssertEqual(reloaded.parameters.map(\.value), layered.parameters.map(\.value))

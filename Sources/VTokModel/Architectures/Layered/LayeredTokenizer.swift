@@ -287,6 +287,17 @@ extension LayeredTokenizer {
         return (layered, record)
     }
 
+    /// The detail layer's tensors of a layered model file under their own names, as a
+    /// `convolutional` model file names them: what a warm start of the detail layer loads.
+    public static func detailWeights(of layered: WeightsFile) -> WeightsFile {
+        let prefix = "detail.", record = "vtok.training.detail_"
+        var metadata: [String: String] = [:]
+        for (key, value) in layered.metadata where key.hasPrefix(record) { metadata["vtok.training." + key.dropFirst(record.count)] = value }
+        return WeightsFile(tensors: layered.tensors.filter { $0.name.hasPrefix(prefix) }.map {
+            NamedTensor(name: String($0.name.dropFirst(prefix.count)), shape: $0.shape, values: $0.values)
+        }, metadata: metadata)
+    }
+
     /// Metadata key of the base model's id in a layered model file.
     public static let baseModelKey = "vtok.layered.base_model"
 
