@@ -205,8 +205,9 @@ final class ConvCodecLayerTests: XCTestCase {
             conv.bias.value = [0.5, -1, 0.25, 2]
             let x = GradientCheck.random([5, 3, height, width], &rng)
             let expected = conv.forward(x).transposedChannels(toLast: true).values
-            let outWidth = (width - 1) / stride + 1
-            for budget in [75 * outWidth, 2 * 75 * outWidth + 1, 1 << 24] {
+            let outWidth = (width - 1) / stride + 1, outHeight = (height - 1) / stride + 1
+            // The fourth: 4 pieces of ⌈rows/4⌉ rows, the last of which may start past the end (5 rows).
+            for budget in [75 * outWidth, 2 * 75 * outWidth + 1, 1 << 24, outHeight * 76 * outWidth / 4 + 1] {
                 conv.inferenceColumnFloats = budget
                 XCTAssertEqual(conv.inferChannelsLast(x.transposedChannels(toLast: true)).values, expected, accuracy: 1e-5)
             }
