@@ -6,7 +6,8 @@ import VTokNN
 /// (the defaults here fill the rest, nested `model` fields included); stored whole in each
 /// checkpoint, so that a resumed run can be checked against the run it continues.
 ///
-/// The defaults are the recipe of the shipped model.
+/// The defaults are the recipe of the transformer v5's first stage (`vtok train` with no config);
+/// the shipped convolutional model's recipe is `configs/convolutional-c2.json`.
 public struct TrainingConfig: Codable, Equatable, Sendable {
     /// The tokenizer's architecture (`"architecture"`, a `TokenizerRegistry` name; the transformer
     /// when absent) and its hyperparameters and loss weights.

@@ -10,7 +10,7 @@ struct Truncate: ParsableCommand {
 
         Examples:
           vtok truncate photo.vtok --tokens 8 -o photo-8.vtok
-          vtok truncate photo.vtok --bytes 100 -o photo-100B.vtok
+          vtok truncate photo.vtok --max-bytes 100 -o photo-100B.vtok
         """)
 
     @Argument(help: "The .vtok file to truncate.")
@@ -19,8 +19,14 @@ struct Truncate: ParsableCommand {
     @Option(help: "Tokens per tile to keep (0 or more, at most what the file holds).")
     var tokens: Int?
 
-    @Option(help: "Largest output size in bytes, header included (at least \(FileFormat.smallestHeaderSize)).")
-    var bytes: Int?
+    @Option(name: .customLong("max-bytes"), help: "Largest output size in bytes, header included (at least \(FileFormat.smallestHeaderSize)), as vtok encode --max-bytes.")
+    var maxBytes: Int?
+
+    /// The spelling before `--max-bytes`, kept for scripts.
+    @Option(name: .customLong("bytes"), help: .hidden)
+    var legacyBytes: Int?
+
+    private var bytes: Int? { maxBytes ?? legacyBytes }
 
     @OptionGroup var model: ModelOptions
 
@@ -28,13 +34,14 @@ struct Truncate: ParsableCommand {
     var output: String
 
     func validate() throws {
+        if maxBytes != nil && legacyBytes != nil { throw ValidationError("give --max-bytes once (--bytes is its old name)") }
         switch (tokens, bytes) {
         case (nil, nil), (.some, .some):
-            throw ValidationError("give exactly one of --tokens and --bytes")
+            throw ValidationError("give exactly one of --tokens and --max-bytes")
         case (let k?, nil) where k < 0:
             throw ValidationError("--tokens must be 0 or more")
         case (nil, let n?) where n < FileFormat.smallestHeaderSize:
-            throw ValidationError("--bytes must be at least \(FileFormat.smallestHeaderSize), the size of the smallest header")
+            throw ValidationError("--max-bytes must be at least \(FileFormat.smallestHeaderSize), the size of the smallest header")
         default:
             break
         }
@@ -54,7 +61,7 @@ struct Truncate: ParsableCommand {
         } else {
             let sizes = try reading.fileSizes(parsed)
             guard let count = RateControl.tokens(fileSizes: sizes, maxBytes: bytes!) else {
-                throw CLIError.usage("--bytes \(bytes!): even the header of \(file) takes \(sizes[0]) bytes")
+                throw CLIError.usage("--max-bytes \(bytes!): even the header of \(file) takes \(sizes[0]) bytes")
             }
             kept = parsed.truncated(toTokens: count)
         }

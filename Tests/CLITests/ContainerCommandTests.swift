@@ -101,8 +101,12 @@ final class ContainerCommandTests: XCTestCase {
         let input = try write(try file.serialized(), "in.vtok")
         let output = directory.appendingPathComponent("out.vtok").path
         // 12-bit tokens: 7 tokens take 11 payload bytes (39 in all), 8 take 12 (40).
+        XCTAssertEqual(try CLI.run(["truncate", input, "--max-bytes", "39", "-o", output]).status, 0)
+        XCTAssertEqual([UInt8](try Data(contentsOf: URL(fileURLWithPath: output))), try file.truncated(toTokens: 7).serialized())
+        // The old spelling still works, and is left out of the help.
         XCTAssertEqual(try CLI.run(["truncate", input, "--bytes", "39", "-o", output]).status, 0)
         XCTAssertEqual([UInt8](try Data(contentsOf: URL(fileURLWithPath: output))), try file.truncated(toTokens: 7).serialized())
+        XCTAssertFalse(try CLI.run(["truncate", "--help"]).stdout.contains("--bytes"))
     }
 
     func testTruncateOfACutFileKeepsItsCompleteTokens() throws {
@@ -119,8 +123,9 @@ final class ContainerCommandTests: XCTestCase {
         let input = try write(try sampleFile().serialized(), "in.vtok")
         let output = directory.appendingPathComponent("out.vtok").path
         XCTAssertEqual(try CLI.run(["truncate", input, "-o", output]).status, 1)
-        XCTAssertEqual(try CLI.run(["truncate", input, "--tokens", "3", "--bytes", "40", "-o", output]).status, 1)
-        XCTAssertEqual(try CLI.run(["truncate", input, "--bytes", "10", "-o", output]).status, 1)
+        XCTAssertEqual(try CLI.run(["truncate", input, "--tokens", "3", "--max-bytes", "40", "-o", output]).status, 1)
+        XCTAssertEqual(try CLI.run(["truncate", input, "--max-bytes", "10", "-o", output]).status, 1)
+        XCTAssertEqual(try CLI.run(["truncate", input, "--max-bytes", "40", "--bytes", "40", "-o", output]).status, 1)
         let tooMany = try CLI.run(["truncate", input, "--tokens", "21", "-o", output])
         XCTAssertEqual(tooMany.status, 1)
         XCTAssertTrue(tooMany.stderr.contains("holds 20 tokens"), tooMany.stderr)
