@@ -62,7 +62,10 @@ public struct ChannelRunPrior: TokenPrior {
                                      earlierGroups: earlierGroups)
     }
 
-    public func sized(width: Int, height: Int) -> any TokenPrior {
+    public func sized(width: Int, height: Int) -> any TokenPrior { runs(width: width, height: height) }
+
+    /// This prior for a width×height image: runs of its ⌈w/P⌉·⌈h/P⌉ blocks.
+    public func runs(width: Int, height: Int) -> ChannelRunPrior {
         let p = blockPixels, blocks = ((width + p - 1) / p) * ((height + p - 1) / p)
         return try! ChannelRunPrior(stored: stored, headPositions: headPositions, blockPixels: p, runLength: max(1, blocks))
     }

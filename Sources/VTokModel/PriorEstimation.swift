@@ -37,7 +37,7 @@ public enum PriorEstimation {
         var counts = [Double](repeating: smoothing, count: (stored.positions - head) * tableSize)
         for image in images {
             let tokens = codec.encode(image).tokens[0]
-            guard let sized = coding.sized(width: image.width, height: image.height) as? ChannelRunPrior else { continue }
+            let sized = coding.runs(width: image.width, height: image.height)
             for (position, id) in tokens.enumerated() where position >= head {
                 let table = sized.table(ofPosition: position) - head
                 for (group, value) in layout.groupIndices(of: id).enumerated() {

@@ -124,7 +124,8 @@ final class ChannelRunPriorTests: XCTestCase {
         let stored = try StaticTokenPrior.quantized(layout: layout, positions: 5,
                                                     counts: (0..<20).map { Double($0 % 4 + $0 / 4) })
         let prior = try ChannelRunPrior(stored: stored, headPositions: 3, blockPixels: 8)
-        let sized = prior.sized(width: 20, height: 9) as! ChannelRunPrior  // 3 x 2 blocks
+        let sized = prior.runs(width: 20, height: 9)  // 3 x 2 blocks
+        XCTAssertEqual(prior.sized(width: 20, height: 9).positions, sized.positions)
         XCTAssertEqual(sized.runLength, 6)
         XCTAssertEqual(sized.positions, 3 + 2 * 6)
         XCTAssertEqual((0..<15).map(sized.table(ofPosition:)), [0, 1, 2] + Array(repeating: 3, count: 6) + Array(repeating: 4, count: 6))

@@ -37,7 +37,7 @@ let transformerCodec: VTokCodec = {
     return try! VTokCodec(weightsFileBytes: try! TransformerTokenizer(config: config).weightsFile().serialized(as: .float16))
 }()
 
-let convolutionalCodec: VTokCodec = {
+let tinyConvolutionalConfig: ConvolutionalConfig = {
     var config = ConvolutionalConfig()
     config.resolution = 32
     config.workingResolution = 16
@@ -45,24 +45,20 @@ let convolutionalCodec: VTokCodec = {
     config.kernelSize = 3
     config.channels = 4
     config.latentChannels = 4
-    return try! VTokCodec(weightsFileBytes: try! ConvolutionalTokenizer(config: config).weightsFile().serialized(as: .float16))
+    return config
 }()
+
+let convolutionalCodec = try! VTokCodec(weightsFileBytes: try! ConvolutionalTokenizer(config: tinyConvolutionalConfig)
+    .weightsFile().serialized(as: .float16))
 
 /// The tiny convolutional model as a base, a detail layer of 4 channels on 8-px blocks: token
 /// counts that grow with the image, coded under a prior sized to it.
 let layeredCodec: VTokCodec = {
-    var base = ConvolutionalConfig()
-    base.resolution = 32
-    base.workingResolution = 16
-    base.stages = 2
-    base.kernelSize = 3
-    base.channels = 4
-    base.latentChannels = 4
-    var detail = base
+    var detail = tinyConvolutionalConfig
     detail.resolution = 16
     var config = LayeredConfig()
     config.resolution = 32
-    config.base = base
+    config.base = tinyConvolutionalConfig
     config.detail = detail
     return try! VTokCodec(weightsFileBytes: try! LayeredTokenizer(config: config).weightsFile().serialized(as: .float16))
 }()

@@ -86,10 +86,7 @@ public final class ConvolutionalTokenizer: ImageTokenizer {
     /// The latent value index of group `group` of token `token` within one sample's (M, h, h) grid.
     @inline(__always)
     func latentIndex(token: Int, group: Int) -> Int {
-        let blocks = config.blocksPerChannel, side = config.latentSide, block = config.blockSide
-        let channel = token / blocks, index = token % blocks, perRow = side / block
-        let y = (index / perRow) * block + group / block, x = (index % perRow) * block + group % block
-        return (channel * side + y) * side + x
+        latentIndex(token: token, group: group, blocks: blocks(width: config.workingResolution, height: config.workingResolution))
     }
 
     // MARK: Training
@@ -215,7 +212,7 @@ public final class ConvolutionalTokenizer: ImageTokenizer {
 
     /// The index of group `group` of token `token` in a (M, h, w) latent grid of `columns` blocks a row.
     @inline(__always)
-    private func latentIndex(token: Int, group: Int, blocks: (rows: Int, columns: Int, count: Int)) -> Int {
+    func latentIndex(token: Int, group: Int, blocks: (rows: Int, columns: Int, count: Int)) -> Int {
         let block = config.blockSide, h = blocks.rows * block, w = blocks.columns * block
         let channel = token / blocks.count, index = token % blocks.count
         let y = (index / blocks.columns) * block + group / block, x = (index % blocks.columns) * block + group % block
@@ -257,9 +254,6 @@ public final class ConvolutionalTokenizer: ImageTokenizer {
         }
         return synthesis.forward(latents)
     }
-
-    /// The learned per-channel distributions, one table per channel (each a token's every group).
-    public func channelFrequencies() -> [[UInt32]] { prior.frequencies(total: RangeCoder.total) }
 
     // MARK: Tiles without seams
 

@@ -118,6 +118,12 @@ public final class LayeredTokenizer: FullResolutionTokenizer {
     }
 
     private var baseInput: TokenizerInput { TokenizerInput(shape: config.base.shape) }
+
+    /// A width×height image's size padded up to whole detail blocks.
+    private func padded(width: Int, height: Int) -> (width: Int, height: Int) {
+        let p = config.detailBlockPixels
+        return ((width + p - 1) / p * p, (height + p - 1) / p * p)
+    }
     private var baseTokenCount: Int { config.base.maxTokens }
 
     public func tokenCount(width: Int, height: Int) -> Int { config.tokenCount(width: width, height: height) }
@@ -142,7 +148,7 @@ public final class LayeredTokenizer: FullResolutionTokenizer {
         guard tokens.count > baseTokenCount else { return coarse }
         precondition(tokens.count <= tokenCount(width: width, height: height),
                      "LayeredTokenizer: \(tokens.count) tokens for a \(width)x\(height) image of \(tokenCount(width: width, height: height))")
-        let p = config.detailBlockPixels, paddedWidth = (width + p - 1) / p * p, paddedHeight = (height + p - 1) / p * p
+        let (paddedWidth, paddedHeight) = padded(width: width, height: height)
         let residual = detail.centredPlanes(tokens: Array(tokens[baseTokenCount...]), paddedWidth: paddedWidth,
                                             paddedHeight: paddedHeight)
         // The detail's output is (residual + offset)/255 − ½, so a pixel is base + 255·output + ½ − offset.
@@ -174,8 +180,8 @@ public final class LayeredTokenizer: FullResolutionTokenizer {
     /// repeating the last row and column.
     private func residualPlanes(_ image: RGBImage, minus coarse: RGBImage) -> Tensor {
         let residual = Self.residualImage(of: image, minus: coarse)
-        let p = config.detailBlockPixels, width = image.width, height = image.height
-        let paddedWidth = (width + p - 1) / p * p, paddedHeight = (height + p - 1) / p * p, plane = paddedWidth * paddedHeight
+        let width = image.width, height = image.height
+        let (paddedWidth, paddedHeight) = padded(width: width, height: height), plane = paddedWidth * paddedHeight
         let planes = Tensor(shape: [1, 3, paddedHeight, paddedWidth])
         for y in 0..<paddedHeight {
             let sourceY = min(y, height - 1)
@@ -190,34 +196,17 @@ public final class LayeredTokenizer: FullResolutionTokenizer {
     // MARK: ImageTokenizer (squares of `config.resolution`)
 
     public func tokens(images: Tensor) -> [[UInt32]] {
-        let r = config.resolution
+        let r = config.resolution, size = 3 * r * r
         precondition(images.shape.count == 4 && images.shape[1] == 3 && images.shape[2] == r && images.shape[3] == r,
                      "LayeredTokenizer: images \(images.shape), expects [B, 3, \(r), \(r)]")
-        return (0..<images.shape[0]).map { b in tokens(of: Self.image(planes: images.pointer + b * 3 * r * r, side: r)) }
+        return (0..<images.shape[0]).map { b in
+            tokens(of: RGBImage(planarFloats: Array(UnsafeBufferPointer(start: images.pointer + b * size, count: size)), width: r, height: r))
+        }
     }
 
     public func images(tokens: [[UInt32]]) -> [Float] {
         let r = config.resolution
-        return tokens.flatMap { ids in Self.planes(of: image(tokens: ids, width: r, height: r)) }
-    }
-
-    /// A side×side 8-bit image of (3, side, side) planes in [0, 1].
-    private static func image(planes: UnsafeMutablePointer<Float>, side: Int) -> RGBImage {
-        let plane = side * side
-        var pixels = [UInt8](repeating: 0, count: plane * 3)
-        for i in 0..<plane {
-            for c in 0..<3 { pixels[i * 3 + c] = UInt8(min(max(planes[c * plane + i] * 255, 0), 255).rounded()) }
-        }
-        return RGBImage(width: side, height: side, pixels: pixels)
-    }
-
-    private static func planes(of image: RGBImage) -> [Float] {
-        let plane = image.width * image.height
-        var planes = [Float](repeating: 0, count: plane * 3)
-        for i in 0..<plane {
-            for c in 0..<3 { planes[c * plane + i] = Float(image.pixels[i * 3 + c]) / 255 }
-        }
-        return planes
+        return tokens.flatMap { ids in image(tokens: ids, width: r, height: r).planarFloats() }
     }
 
     /// The layers are trained apart (`LayeredConfig` is refused by `vtok train`): the base as a
@@ -230,13 +219,20 @@ public final class LayeredTokenizer: FullResolutionTokenizer {
 
     /// The base's per-position tables, then one table per detail channel.
     public func learnedPrior() -> StaticTokenPrior? {
-        guard let basePrior = base.learnedPrior() else { return nil }
-        let channels = detail.channelFrequencies()
-        var frequencies = basePrior.frequencies
-        for table in channels {
-            for _ in 0..<config.detail.groups { frequencies += table }
+        guard let basePrior = base.learnedPrior(), let detailPrior = detail.learnedPrior() else { return nil }
+        return try! Self.joinedPrior(base: basePrior, detail: detailPrior, detailConfig: config.detail)
+    }
+
+    /// The layered prior (spec §15.1.1): `base`'s tables, then each detail channel's, taken from the
+    /// channel's first block of `detail` (a convolutional prior repeats its channel's table for every block).
+    static func joinedPrior(base: StaticTokenPrior, detail: StaticTokenPrior, detailConfig: ConvolutionalConfig) throws -> StaticTokenPrior {
+        let tableSize = detailConfig.groups * detailConfig.levels
+        var frequencies = base.frequencies
+        for channel in 0..<detailConfig.latentChannels {
+            let start = channel * detailConfig.blocksPerChannel * tableSize
+            frequencies += detail.frequencies[start..<start + tableSize]
         }
-        return try! StaticTokenPrior(layout: basePrior.layout, positions: basePrior.positions + channels.count, frequencies: frequencies)
+        return try StaticTokenPrior(layout: base.layout, positions: base.positions + detailConfig.latentChannels, frequencies: frequencies)
     }
 
     public func codingPrior(_ stored: StaticTokenPrior) throws -> any TokenPrior {
@@ -314,16 +310,8 @@ extension LayeredTokenizer {
               let detailPrior = try detail.metadata[TokenizerRegistry.priorKey].map(StaticTokenPrior.init(serialized:)) else {
             throw TokenizerError.invalidWeights("both models must carry their learned prior (\(TokenizerRegistry.priorKey))")
         }
-        // The detail's stored prior repeats each channel's table for its blocks: one table per channel.
-        let detailConfig = layered.config.detail, symbols = detailConfig.levels, tableSize = detailConfig.groups * symbols
-        var frequencies = basePrior.frequencies
-        for channel in 0..<detailConfig.latentChannels {
-            let start = channel * detailConfig.blocksPerChannel * tableSize
-            frequencies += detailPrior.frequencies[start..<start + tableSize]
-        }
-        let joined = try StaticTokenPrior(layout: basePrior.layout, positions: basePrior.positions + detailConfig.latentChannels,
-                                          frequencies: frequencies)
-        file.metadata[TokenizerRegistry.priorKey] = joined.serialized
+        file.metadata[TokenizerRegistry.priorKey] = try joinedPrior(base: basePrior, detail: detailPrior,
+                                                                    detailConfig: layered.config.detail).serialized
         file.metadata[baseModelKey] = ModelID(weightsFile: baseBytes).description
         return try file.serialized(as: .float16)
     }
