@@ -27,39 +27,71 @@ extension TokenPrior {
     public func sized(width: Int, height: Int) -> any TokenPrior { self }
 }
 
-/// A static prior for a token sequence whose length grows with the image (spec §15.1.1): its first
-/// `headPositions` tables serve one token position each, as a `StaticTokenPrior`'s do, and each later
-/// table serves a run of ⌈w/P⌉·⌈h/P⌉ consecutive positions, P = `blockPixels`: one channel of a
-/// full-resolution layer, one token per P×P block of the image.
+/// A prior for a token sequence whose length grows with the image (spec §15.1.1-15.1.2): its first
+/// `headPositions` tables serve one token position each, as a `StaticTokenPrior`'s do, and then each
+/// channel of a full-resolution layer, a run of ⌈w/P⌉·⌈h/P⌉ consecutive positions (one token per
+/// P×P block of the image, P = `blockPixels`), has `contexts` tables. With one, the channel's table
+/// serves every block; with more, the token's block in the `contextWindow` channels before it picks
+/// the table (`context(position:earlierTokens:)`): where earlier channels are busy, this one is
+/// likely busy too. The context is integer arithmetic on decoded tokens, so every machine computes
+/// the same tables, and it only looks back, so every prefix of the file decodes.
 public struct ChannelRunPrior: TokenPrior {
     public let stored: StaticTokenPrior
     public let headPositions: Int
     public let blockPixels: Int
-    /// Positions per later table for the image this prior was sized to (1 until then).
+    public let contexts: Int
+    public let contextWindow: Int
+    /// Positions per channel for the image this prior was sized to (1 until then).
     public let runLength: Int
 
-    public init(stored: StaticTokenPrior, headPositions: Int, blockPixels: Int, runLength: Int = 1) throws(VTokError) {
-        guard headPositions >= 0, headPositions <= stored.positions, blockPixels >= 1, runLength >= 1 else {
-            throw .invalidPrior("\(headPositions) head positions of \(stored.positions), blocks of \(blockPixels) px")
+    public init(stored: StaticTokenPrior, headPositions: Int, blockPixels: Int, contexts: Int = 1, contextWindow: Int = 0,
+                runLength: Int = 1) throws(VTokError) {
+        guard headPositions >= 0, headPositions <= stored.positions, blockPixels >= 1, runLength >= 1,
+              contexts >= 1, contextWindow >= 0, (stored.positions - headPositions) % contexts == 0 else {
+            throw .invalidPrior("\(headPositions) head positions of \(stored.positions), blocks of \(blockPixels) px, "
+                                + "\(contexts) tables a channel")
         }
         self.stored = stored
         self.headPositions = headPositions
         self.blockPixels = blockPixels
+        self.contexts = contexts
+        self.contextWindow = contextWindow
         self.runLength = runLength
     }
 
     public var layout: TokenLayout { stored.layout }
+    public var channels: Int { (stored.positions - headPositions) / contexts }
     /// At most what a header can declare (a file holds at most 65,535 tokens).
-    public var positions: Int { min(65535, headPositions + (stored.positions - headPositions) * runLength) }
+    public var positions: Int { min(65535, headPositions + channels * runLength) }
 
-    public func table(ofPosition position: Int) -> Int {
-        position < headPositions ? position : headPositions + (position - headPositions) / runLength
+    /// The stored table of the token at `position`, given the tile's tokens before it.
+    public func table(ofPosition position: Int, earlierTokens: ArraySlice<UInt32>) -> Int {
+        guard position >= headPositions else { return position }
+        return headPositions + (position - headPositions) / runLength * contexts + context(position: position, earlierTokens: earlierTokens)
+    }
+
+    /// The context of the token at `position` (§15.1.2): S, the sum over the same block in the
+    /// `contextWindow` channels before it of every group's distance from the middle value 2^b/2,
+    /// gives ⌊√(2S)⌋, at most `contexts` − 1. The head and a channel with none before it have context 0.
+    public func context(position: Int, earlierTokens: ArraySlice<UInt32>) -> Int {
+        guard contexts > 1, position >= headPositions else { return 0 }
+        let channel = (position - headPositions) / runLength
+        let groups = layout.groups, bits = layout.bitsPerGroup, mask = (1 << bits) - 1, middle = 1 << (bits - 1)
+        var sum = 0, earlier = earlierTokens.startIndex + position
+        for _ in 0..<min(channel, contextWindow) {
+            earlier -= runLength
+            let id = Int(earlierTokens[earlier])
+            for group in 0..<groups { sum += abs((id >> ((groups - 1 - group) * bits)) & mask - middle) }
+        }
+        var context = 0
+        while context + 1 < contexts && (context + 1) * (context + 1) <= 2 * sum { context += 1 }
+        return context
     }
 
     public func cumulativeFrequencies(position: Int, group: Int, earlierTokens: ArraySlice<UInt32>,
                                       earlierGroups: ArraySlice<Int>) -> ArraySlice<UInt32> {
-        stored.cumulativeFrequencies(position: table(ofPosition: position), group: group, earlierTokens: earlierTokens,
-                                     earlierGroups: earlierGroups)
+        stored.cumulativeFrequencies(position: table(ofPosition: position, earlierTokens: earlierTokens), group: group,
+                                     earlierTokens: earlierTokens, earlierGroups: earlierGroups)
     }
 
     public func sized(width: Int, height: Int) -> any TokenPrior { runs(width: width, height: height) }
@@ -67,7 +99,8 @@ public struct ChannelRunPrior: TokenPrior {
     /// This prior for a width×height image: runs of its ⌈w/P⌉·⌈h/P⌉ blocks.
     public func runs(width: Int, height: Int) -> ChannelRunPrior {
         let p = blockPixels, blocks = ((width + p - 1) / p) * ((height + p - 1) / p)
-        return try! ChannelRunPrior(stored: stored, headPositions: headPositions, blockPixels: p, runLength: max(1, blocks))
+        return try! ChannelRunPrior(stored: stored, headPositions: headPositions, blockPixels: p, contexts: contexts,
+                                    contextWindow: contextWindow, runLength: max(1, blocks))
     }
 }
 

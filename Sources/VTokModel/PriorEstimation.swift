@@ -25,28 +25,33 @@ public enum PriorEstimation {
     }
 
     /// A layered model's stored prior with the tables of its detail channels counted from `images`
-    /// (each encoded at its own size, all tokens, as `vtok encode` does) plus `smoothing`, and the
-    /// base's tables kept as they are, so that the base model's own files still read. A learned
-    /// density lags the transforms: channels the detail layer barely uses keep costing bits under it.
-    public static func layeredPrior(codec: VTokCodec, images: [RGBImage], smoothing: Double = 0.5) throws -> StaticTokenPrior {
+    /// (each encoded at its own size, all tokens, as `vtok encode` does) plus `smoothing`, `contexts`
+    /// tables a channel picked as spec §15.1.2 says, and the base's tables kept as they are, so that
+    /// the base model's own files still read. A learned density lags the transforms: channels the
+    /// detail layer barely uses keep costing bits under it. The model must then say `contexts` and
+    /// `contextWindow` in its config (`weightsFile(_:adding:config:)`).
+    public static func layeredPrior(codec: VTokCodec, images: [RGBImage], smoothing: Double = 0.5,
+                                    contexts: Int = 1, contextWindow: Int = 0) throws -> StaticTokenPrior {
         guard let stored = codec.prior, let coding = codec.codingPrior as? ChannelRunPrior else {
             throw TokenizerError.invalidWeights("not a layered model with a prior")
         }
         let layout = codec.layout, symbols = 1 << layout.bitsPerGroup, head = coding.headPositions
-        let tableSize = layout.groups * symbols
-        var counts = [Double](repeating: smoothing, count: (stored.positions - head) * tableSize)
+        let tableSize = layout.groups * symbols, tables = coding.channels * contexts
+        let counting = try ChannelRunPrior(stored: .uniform(layout: layout, positions: head + tables), headPositions: head,
+                                           blockPixels: coding.blockPixels, contexts: contexts, contextWindow: contextWindow)
+        var counts = [Double](repeating: smoothing, count: tables * tableSize)
         for image in images {
             let tokens = codec.encode(image).tokens[0]
-            let sized = coding.runs(width: image.width, height: image.height)
+            let sized = counting.runs(width: image.width, height: image.height)
             for (position, id) in tokens.enumerated() where position >= head {
-                let table = sized.table(ofPosition: position) - head
+                let table = sized.table(ofPosition: position, earlierTokens: tokens[..<position]) - head
                 for (group, value) in layout.groupIndices(of: id).enumerated() {
                     counts[table * tableSize + group * symbols + value] += 1
                 }
             }
         }
-        let detail = try StaticTokenPrior.quantized(layout: layout, positions: stored.positions - head, counts: counts)
-        return try StaticTokenPrior(layout: layout, positions: stored.positions,
+        let detail = try StaticTokenPrior.quantized(layout: layout, positions: tables, counts: counts)
+        return try StaticTokenPrior(layout: layout, positions: head + tables,
                                     frequencies: Array(stored.frequencies.prefix(head * tableSize)) + detail.frequencies)
     }
 
@@ -75,11 +80,14 @@ public enum PriorEstimation {
         return count == 0 ? 0 : bits / Double(count)
     }
 
-    /// The weights file `bytes` with `prior` stored in its metadata, its tensors rewritten in the
-    /// precision they were stored in, so unchanged. The result has a new model id.
-    public static func weightsFile(_ bytes: [UInt8], adding prior: StaticTokenPrior) throws -> [UInt8] {
+    /// The weights file `bytes` with `prior` stored in its metadata (and `config`, when the prior
+    /// needs another one), its tensors rewritten in the precision they were stored in, so unchanged.
+    /// The result has a new model id.
+    public static func weightsFile(_ bytes: [UInt8], adding prior: StaticTokenPrior,
+                                   config: (any TokenizerArchitectureConfig)? = nil) throws -> [UInt8] {
         var weights = try WeightsFile(bytes: bytes)
         weights.metadata[VTokCodec.priorMetadataKey] = prior.serialized
+        if let config { weights.metadata[TokenizerRegistry.configKey] = config.json }
         return try weights.serialized(as: weights.storedDType ?? .float32)
     }
 }

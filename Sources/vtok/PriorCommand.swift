@@ -12,7 +12,7 @@ struct Prior: ParsableCommand {
         discussion: """
         A .vtok version 2 file codes each token's groups under the model's prior: one distribution per token position and group, as integer frequencies, stored in the weights file (and so covered by the model id). This verb encodes every image under --data as `vtok encode` would (whole image, all tokens), counts each position's and group's values, adds --smoothing to every count, and writes the model with that prior to --output. The tensors are unchanged, but the file, and so the model id, is new: files written with the old model must be decoded with the old model.
 
-        A layered model (vtok layer) keeps its base layer's tables, so that its base model's files still read, and gets one counted table per detail channel, counted over each image coded at its own size.
+        A layered model (vtok layer) keeps its base layer's tables, so that its base model's files still read, and gets --contexts counted tables per detail channel, counted over each image coded at its own size: each detail token is coded with the table that the same block's activity in the --context-window channels before it picks (spec/vtok.md §15.1.2), so busy regions and flat ones each get their own statistics. --contexts 1 gives one table per channel.
 
         --val reports the mean bits per token under the new prior on other images (all tokens, the first 16 and the first 64), next to the raw width: choose the smoothing there, never on a test set.
 
@@ -29,6 +29,12 @@ struct Prior: ParsableCommand {
     @Option(help: "Count added to every position, group and value before normalising.")
     var smoothing = 0.5
 
+    @Option(help: "Layered models: counted tables per detail channel, picked per token by the earlier channels (1: one table a channel; default 16).")
+    var contexts: Int?
+
+    @Option(help: "Layered models: how many earlier channels pick a detail token's table (default 16).")
+    var contextWindow: Int?
+
     @OptionGroup var model: ModelOptions
 
     @Option(name: [.short, .customLong("output")], help: "Where to write the model file with its prior (may be the input).")
@@ -36,6 +42,9 @@ struct Prior: ParsableCommand {
 
     func validate() throws {
         guard smoothing.isFinite, smoothing > 0 else { throw ValidationError("--smoothing must be a positive number (every value needs a nonzero frequency)") }
+        guard (1...64).contains(contexts ?? 1), (contextWindow ?? 0) >= 0 else {
+            throw ValidationError("--contexts must be in 1...64 and --context-window 0 or more")
+        }
     }
 
     func run() throws {
@@ -43,13 +52,26 @@ struct Prior: ParsableCommand {
         let codec = try model.load()
         let images = try load(data)
         let prior: StaticTokenPrior
-        if codec.fullResolution != nil {
-            prior = try PriorEstimation.layeredPrior(codec: codec, images: images, smoothing: smoothing)
+        var config: LayeredConfig?
+        if let layered = codec.tokenizer as? LayeredTokenizer {
+            config = layered.config
+            config!.detailPriorContexts = contexts ?? 16
+            config!.detailPriorWindow = contextWindow ?? 16
+            do {
+                try config!.validate()
+            } catch {
+                throw CLIError.badInput("\(error)")
+            }
+            prior = try PriorEstimation.layeredPrior(codec: codec, images: images, smoothing: smoothing,
+                                                     contexts: config!.detailPriorContexts, contextWindow: config!.detailPriorWindow)
         } else {
+            guard contexts == nil && contextWindow == nil else {
+                throw CLIError.badInput("--contexts and --context-window are for layered models; this one codes every position with its own table")
+            }
             let counts = PriorEstimation.counts(codec: codec, images: images)
             prior = try PriorEstimation.prior(layout: codec.layout, positions: codec.shape.maxTokens, counts: counts, smoothing: smoothing)
         }
-        let bytes = try PriorEstimation.weightsFile(try FileIO.read(path), adding: prior)
+        let bytes = try PriorEstimation.weightsFile(try FileIO.read(path), adding: prior, config: config)
         try FileIO.write(bytes, to: output)
         let newID = ModelID(weightsFile: bytes)
         print("\(output): model \(newID) (was \(codec.modelID)), prior from \(images.count) images, smoothing \(smoothing)")

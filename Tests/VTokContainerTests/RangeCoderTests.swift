@@ -128,13 +128,40 @@ final class ChannelRunPriorTests: XCTestCase {
         XCTAssertEqual(prior.sized(width: 20, height: 9).positions, sized.positions)
         XCTAssertEqual(sized.runLength, 6)
         XCTAssertEqual(sized.positions, 3 + 2 * 6)
-        XCTAssertEqual((0..<15).map(sized.table(ofPosition:)), [0, 1, 2] + Array(repeating: 3, count: 6) + Array(repeating: 4, count: 6))
+        XCTAssertEqual((0..<15).map { sized.table(ofPosition: $0, earlierTokens: []) }, [0, 1, 2] + Array(repeating: 3, count: 6) + Array(repeating: 4, count: 6))
         for position in 0..<15 {
             XCTAssertEqual(sized.cumulativeFrequencies(position: position, group: 0, earlierTokens: [], earlierGroups: []),
-                           stored.cumulativeFrequencies(position: sized.table(ofPosition: position), group: 0, earlierTokens: [], earlierGroups: []))
+                           stored.cumulativeFrequencies(position: sized.table(ofPosition: position, earlierTokens: []), group: 0, earlierTokens: [], earlierGroups: []))
         }
         XCTAssertThrowsError(try ChannelRunPrior(stored: stored, headPositions: 6, blockPixels: 8))
         // A static prior is the same for every size.
         XCTAssertEqual(stored.sized(width: 100, height: 100).positions, 5)
+    }
+
+    /// §15.1.2: the same block in the window of earlier channels picks one of a channel's tables,
+    /// by ⌊√(2S)⌋ of its groups' distances from the middle value, capped at K − 1.
+    func testContextsComeFromTheSameBlockInEarlierChannels() throws {
+        let layout = TokenLayout(groups: 2, bitsPerGroup: 3)  // middle value 4
+        let head = 2, channels = 4, contexts = 3
+        let stored = StaticTokenPrior.uniform(layout: layout, positions: head + channels * contexts)
+        let prior = try ChannelRunPrior(stored: stored, headPositions: head, blockPixels: 8, contexts: contexts, contextWindow: 2)
+            .runs(width: 16, height: 8)  // 2 blocks a channel
+        XCTAssertEqual(prior.positions, head + channels * 2)
+        func id(_ a: Int, _ b: Int) -> UInt32 { UInt32(a << 3 | b) }
+        // Head; channel 0 (blocks busy, flat); channel 1 (flat, busy); channels 2 and 3.
+        let tokens: [UInt32] = [id(7, 7), id(0, 0), id(0, 7), id(4, 4), id(4, 4), id(4, 5), id(4, 4), id(4, 4), id(4, 4), id(4, 4)]
+        let slice = tokens[...]
+        // Channel 1, block 0 looks at channel 0's: S = 4 + 3 = 7, √14 → 3, capped at 2. Block 1: S = 0.
+        XCTAssertEqual(prior.context(position: 4, earlierTokens: slice[..<4]), 2)
+        XCTAssertEqual(prior.context(position: 5, earlierTokens: slice[..<5]), 0)
+        // Channel 2, block 1 looks at channels 1 and 0: S = 1 (channel 1) + 0 = 1, √2 → 1. Tables: head + channel·K + context.
+        XCTAssertEqual(prior.context(position: 7, earlierTokens: slice[..<7]), 1)
+        // Channel 3, block 0, with a window of 2, sees channels 2 and 1 only, not channel 0's busy block.
+        XCTAssertEqual(prior.context(position: 8, earlierTokens: slice[..<8]), 0)
+        XCTAssertEqual((0..<10).map { prior.table(ofPosition: $0, earlierTokens: slice[..<$0]) }, [0, 1, 2, 2, 7, 5, 10, 9, 11, 12])
+        // Channel 0 and the head have context 0; a stored prior that is not whole channels of K tables is refused.
+        XCTAssertEqual(prior.context(position: 2, earlierTokens: slice[..<2]), 0)
+        XCTAssertThrowsError(try ChannelRunPrior(stored: StaticTokenPrior.uniform(layout: layout, positions: head + 7),
+                                                 headPositions: head, blockPixels: 8, contexts: contexts, contextWindow: 2))
     }
 }

@@ -229,6 +229,29 @@ final class Version2Tests: XCTestCase {
         XCTAssertThrowsError(try tooMany.serialized(format: .version2(.arithmetic), model: model))
     }
 
+    /// §15.1.2: two channels of two context tables each; channel 1's tables are picked by channel 0's
+    /// values at the same block. The bytes were computed by a separate implementation of the spec.
+    func testSpecExampleDContextTables() throws {
+        let stored = try StaticTokenPrior(serialized: "static1 1 2 5 32768 16384 8192 8192 8192 8192 32768 16384 "
+            + "16384 16384 16384 16384 4096 4096 49152 8192 16384 16384 16384 16384")
+        let prior = try ChannelRunPrior(stored: stored, headPositions: 1, blockPixels: 32, contexts: 2, contextWindow: 1)
+        let tokens: [UInt32] = [0, 2, 3, 2, 0, 2, 1, 2, 3]
+        let sized = prior.runs(width: 64, height: 48)
+        XCTAssertEqual(sized.positions, 9)
+        XCTAssertEqual((0..<9).map { sized.table(ofPosition: $0, earlierTokens: tokens[..<$0]) }, [0, 1, 1, 1, 1, 3, 4, 3, 4])
+        let model = ModelCoding(id: testModelID, prior: prior)
+        let file = VTokFile(width: 64, height: 48, tiles: .single, layout: TokenLayout(groups: 1, bitsPerGroup: 2),
+                            modelID: testModelID, tokens: [tokens])
+        let expected = hexBytes("56 54 02 71 3f f0 02 09 00 02 01 64 54 71")
+        XCTAssertEqual(try file.serialized(format: .version2(.arithmetic), model: model), expected)
+        XCTAssertEqual(try VTokFile.read(expected, model: model).file, file)
+        // Every cut decodes a prefix, and the first payload byte alone determines at least the head.
+        for n in 12...expected.count {
+            let cut = try VTokFile.read(Array(expected.prefix(n)), model: model).file.tokens[0]
+            XCTAssertEqual(cut, Array(tokens.prefix(cut.count)), "cut at \(n)")
+        }
+    }
+
     /// What a cut file can promise: its header is checked (every single-bit change is refused, cut or
     /// not); its payload cannot be, and decodes to tokens that the bytes determine.
     func testACutFilesHeaderIsStillChecked() throws {

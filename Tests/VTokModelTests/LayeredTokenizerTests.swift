@@ -98,14 +98,18 @@ final class LayeredTokenizerTests: XCTestCase {
         let codec = try VTokCodec(weightsFileBytes: try tokenizer.weightsFile().serialized(as: .float32))
         XCTAssertNotNil(codec.fullResolution)
         XCTAssertTrue(codec.codingPrior is ChannelRunPrior)
-        let image = randomRGBImage(width: 30, height: 19, seed: 4)
+        try assertFilesRoundTripAndCut(codec: codec, tokenizer: tokenizer, image: randomRGBImage(width: 30, height: 19, seed: 4))
+    }
+
+    private func assertFilesRoundTripAndCut(codec: VTokCodec, tokenizer: LayeredTokenizer, image: RGBImage) throws {
+        let (width, height) = (image.width, image.height)
         let file = codec.encode(image)
-        XCTAssertEqual(file.tokenCount, codec.tokenCount(width: 30, height: 19))
+        XCTAssertEqual(file.tokenCount, codec.tokenCount(width: width, height: height))
         let bytes = try codec.fileBytes(file)
         let reading = try codec.read(bytes)
         XCTAssertEqual(reading.file, file)
         XCTAssertTrue(reading.warnings.isEmpty)
-        XCTAssertTrue(try codec.decode(reading.file).pixels == tokenizer.image(tokens: file.tokens[0], width: 30, height: 19).pixels)
+        XCTAssertTrue(try codec.decode(reading.file).pixels == tokenizer.image(tokens: file.tokens[0], width: width, height: height).pixels)
         let sizes = try codec.fileSizes(file)
         XCTAssertEqual(sizes.last, bytes.count)
         for k in [0, 1, 16, 17, file.tokenCount] {
@@ -144,6 +148,37 @@ final class LayeredTokenizerTests: XCTestCase {
             countedBits += PriorEstimation.meanBits(of: tokens, under: coding.sized(width: image.width, height: image.height))
         }
         XCTAssertLessThan(countedBits, learned)
+    }
+
+    /// `vtok prior --contexts`: K counted tables a detail channel, picked by the earlier channels
+    /// (spec §15.1.2), with the config saying so. On the images counted they cost fewer bits than one
+    /// table a channel; files of the new model round-trip and every cut decodes to a prefix.
+    func testContextTablesCodeFilesThatCutAnywhere() throws {
+        let tokenizer = try LayeredTokenizer(config: tinyLayeredConfig())
+        for parameter in tokenizer.detail.parameters where parameter.name.contains("conv") { parameter.value = parameter.value.map { $0 * 8 } }
+        let bytes = try tokenizer.weightsFile().serialized(as: .float32)
+        let codec = try VTokCodec(weightsFileBytes: bytes)
+        let images = (0..<6).map { randomRGBImage(width: 24 + 8 * $0, height: 20, seed: UInt64(10 + $0)) }
+        var config = tokenizer.config
+        config.detailPriorContexts = 4
+        config.detailPriorWindow = 3
+        let counted = try PriorEstimation.layeredPrior(codec: codec, images: images, contexts: 4, contextWindow: 3)
+        XCTAssertEqual(counted.positions, 16 + config.detail.latentChannels * 4)
+        let perChannel = try PriorEstimation.layeredPrior(codec: codec, images: images)
+        let contextual = try VTokCodec(weightsFileBytes: try PriorEstimation.weightsFile(bytes, adding: counted, config: config))
+        let coding = try XCTUnwrap(contextual.codingPrior as? ChannelRunPrior)
+        XCTAssertEqual([coding.contexts, coding.contextWindow], [4, 3])
+        let flat = try ChannelRunPrior(stored: perChannel, headPositions: 16, blockPixels: 8)
+        var contextBits = 0.0, channelBits = 0.0
+        for image in images {
+            let tokens = codec.encode(image).tokens
+            contextBits += PriorEstimation.meanBits(of: tokens, under: coding.sized(width: image.width, height: image.height))
+            channelBits += PriorEstimation.meanBits(of: tokens, under: flat.sized(width: image.width, height: image.height))
+        }
+        XCTAssertLessThan(contextBits, channelBits)
+        // A prior of one table a channel under a config that asks for four is refused.
+        XCTAssertThrowsError(try VTokCodec(weightsFileBytes: try PriorEstimation.weightsFile(bytes, adding: perChannel, config: config)))
+        try assertFilesRoundTripAndCut(codec: contextual, tokenizer: tokenizer, image: randomRGBImage(width: 41, height: 23, seed: 9))
     }
 
     /// The fixed-size path (tokenize, validation) is the whole-image path on the square.

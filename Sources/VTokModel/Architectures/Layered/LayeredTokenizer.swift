@@ -20,6 +20,11 @@ public struct LayeredConfig: TokenizerArchitectureConfig {
     /// Images of more pixels get the base layer alone: the detail layer runs over the whole image in
     /// one pass, and its memory grows with the pixels (docs/MODEL.md gives the peak).
     public var detailMaxPixels = 1 << 21
+    /// Tables per detail channel in the coding prior (spec §15.1.2): 1 codes every block of a
+    /// channel with the channel's table; more pick one per token by how busy the same block is in
+    /// the `detailPriorWindow` channels before it (`vtok prior --contexts` counts them).
+    public var detailPriorContexts = 1
+    public var detailPriorWindow = 16
 
     public init() {}
 
@@ -70,6 +75,9 @@ public struct LayeredConfig: TokenizerArchitectureConfig {
             throw .invalidConfig("layered: the detail layer reads the image's own pixels: its resolution \(detail.resolution) must equal its workingResolution \(detail.workingResolution)")
         }
         guard detailMaxPixels >= 0 else { throw .invalidConfig("layered: detailMaxPixels must be 0 or more") }
+        guard (1...64).contains(detailPriorContexts), detailPriorWindow >= 0 else {
+            throw .invalidConfig("layered: detailPriorContexts must be in 1...64 and detailPriorWindow 0 or more")
+        }
         guard resolution > 0 && resolution % detailBlockPixels == 0 else {
             throw .invalidConfig("layered: resolution \(resolution) must be a multiple of the detail's block, \(detailBlockPixels) px")
         }
@@ -217,26 +225,37 @@ public final class LayeredTokenizer: FullResolutionTokenizer {
 
     // MARK: Entropy model
 
-    /// The base's per-position tables, then one table per detail channel.
+    /// The base's per-position tables, then the detail channels' (each the same in every context).
     public func learnedPrior() -> StaticTokenPrior? {
         guard let basePrior = base.learnedPrior(), let detailPrior = detail.learnedPrior() else { return nil }
-        return try! Self.joinedPrior(base: basePrior, detail: detailPrior, detailConfig: config.detail)
+        return try! Self.joinedPrior(base: basePrior, detail: detailPrior, detailConfig: config.detail,
+                                     contexts: config.detailPriorContexts)
     }
 
-    /// The layered prior (spec §15.1.1): `base`'s tables, then each detail channel's, taken from the
-    /// channel's first block of `detail` (a convolutional prior repeats its channel's table for every block).
-    static func joinedPrior(base: StaticTokenPrior, detail: StaticTokenPrior, detailConfig: ConvolutionalConfig) throws -> StaticTokenPrior {
+    /// The layered prior (spec §15.1.1): `base`'s tables, then each detail channel's `contexts` tables,
+    /// all the channel's table in the first block of `detail` (a convolutional prior repeats its
+    /// channel's table for every block).
+    static func joinedPrior(base: StaticTokenPrior, detail: StaticTokenPrior, detailConfig: ConvolutionalConfig,
+                            contexts: Int = 1) throws -> StaticTokenPrior {
         let tableSize = detailConfig.groups * detailConfig.levels
         var frequencies = base.frequencies
         for channel in 0..<detailConfig.latentChannels {
             let start = channel * detailConfig.blocksPerChannel * tableSize
-            frequencies += detail.frequencies[start..<start + tableSize]
+            for _ in 0..<contexts { frequencies += detail.frequencies[start..<start + tableSize] }
         }
-        return try StaticTokenPrior(layout: base.layout, positions: base.positions + detailConfig.latentChannels, frequencies: frequencies)
+        return try StaticTokenPrior(layout: base.layout, positions: base.positions + detailConfig.latentChannels * contexts,
+                                    frequencies: frequencies)
     }
 
     public func codingPrior(_ stored: StaticTokenPrior) throws -> any TokenPrior {
-        try ChannelRunPrior(stored: stored, headPositions: baseTokenCount, blockPixels: config.detailBlockPixels)
+        let contexts = config.detailPriorContexts
+        guard stored.positions == baseTokenCount + config.detail.latentChannels * contexts else {
+            throw TokenizerError.invalidWeights("the stored prior has \(stored.positions) tables; a layered model of "
+                + "\(baseTokenCount) base tokens and \(config.detail.latentChannels) detail channels of \(contexts) needs "
+                + "\(baseTokenCount + config.detail.latentChannels * contexts)")
+        }
+        return try ChannelRunPrior(stored: stored, headPositions: baseTokenCount, blockPixels: config.detailBlockPixels,
+                                   contexts: contexts, contextWindow: config.detailPriorWindow)
     }
 
     // MARK: Description
