@@ -20,11 +20,13 @@ public enum CLI {
         #endif
     }
 
+    /// `environment` adds to (or overrides) the test's own environment.
     @discardableResult
-    public static func run(_ arguments: [String]) throws -> CLIResult {
+    public static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> CLIResult {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

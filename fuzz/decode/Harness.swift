@@ -2,7 +2,8 @@
 // a tiny random-weights model made here, under a pixel limit: a transformer (16 px tiles, 8 tokens
 // of 2x4 bits) or a convolutional model (32 px tiles decoded from their neighbours' latents, 16
 // tokens of 4x3 bits, files coded under its learned prior), picked by the first byte's bit 2, or a
-// layered model (that convolutional base and a detail layer at the image's own size), by bit 3.
+// layered model (that convolutional base and a detail layer at the image's own size), by bit 3,
+// whose detail tokens are coded under context tables (spec §15.1.2) when bit 4 is set too.
 // Compiled by fuzz/run.sh with the VTokContainer, VTokImage, VTokNN and VTokModel sources.
 //
 // The first byte's bit 0 picks how the rest is read:
@@ -52,16 +53,20 @@ let convolutionalCodec = try! VTokCodec(weightsFileBytes: try! ConvolutionalToke
     .weightsFile().serialized(as: .float16))
 
 /// The tiny convolutional model as a base, a detail layer of 4 channels on 8-px blocks: token
-/// counts that grow with the image, coded under a prior sized to it.
-let layeredCodec: VTokCodec = {
+/// counts that grow with the image, coded under a prior sized to it, with `contexts` tables a channel
+/// picked by the 2 channels before.
+func layeredCodec(contexts: Int) -> VTokCodec {
     var detail = tinyConvolutionalConfig
     detail.resolution = 16
     var config = LayeredConfig()
     config.resolution = 32
     config.base = tinyConvolutionalConfig
     config.detail = detail
+    config.detailPriorContexts = contexts
+    config.detailPriorWindow = 2
     return try! VTokCodec(weightsFileBytes: try! LayeredTokenizer(config: config).weightsFile().serialized(as: .float16))
-}()
+}
+let layeredCodecs = [layeredCodec(contexts: 1), layeredCodec(contexts: 3)]
 
 /// 4096 pixels: at most 16 tiles of 16x16 (one network batch), so one input decodes in about a
 /// millisecond and memory stays small; larger declared sizes exercise the refusal.
@@ -116,7 +121,7 @@ func check(_ file: VTokFile, codec tinyCodec: VTokCodec) {
 public func vtokFuzzDecode(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     guard let mode = bytes.first else { return 0 }
-    let tinyCodec = mode & 8 != 0 ? layeredCodec : mode & 4 == 0 ? transformerCodec : convolutionalCodec
+    let tinyCodec = mode & 8 != 0 ? layeredCodecs[Int(mode >> 4) & 1] : mode & 4 == 0 ? transformerCodec : convolutionalCodec
     if mode & 1 == 0 {
         // The codec-level reader (any version, with the tiny model's coding), then the container's.
         if let (file, _) = try? tinyCodec.parse(Array(bytes.dropFirst())) { check(file, codec: tinyCodec) }
