@@ -11,7 +11,7 @@ import Foundation
 /// decoder saw the continuous latents. Past the clamp (more than ½ outside the end levels) only
 /// the part of the gradient that moves a value back toward the levels passes: the decoder sees
 /// the end level however far out the value is, so a gradient asking for "more" would push it out
-/// without bound, and the growing latents made training diverge (docs/EXPERIMENTS.md, session 6).
+/// without bound, and the growing latents made training diverge (docs/EXPERIMENTS.md, "Run c1: the scalar quantizer's gradient past the end levels").
 public final class ScalarQuantizer: Layer {
     public let levels: Int
     private var input: Tensor?
