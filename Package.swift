@@ -50,7 +50,7 @@ let package = Package(
         .target(name: "VTokModel", dependencies: ["VTokNN", "VTokImage", "VTokContainer"],
                 resources: [.copy("Resources/default-model.safetensors")], swiftSettings: numericSettings),
         // Training: data pipeline, length sampling, the loop, checkpoints and exact resume.
-        .target(name: "VTokTraining", dependencies: ["VTokModel", "VTokNN", "VTokImage", "VTokEval"],
+        .target(name: "VTokTraining", dependencies: ["VTokModel", "VTokNN", "VTokImage"],
                 swiftSettings: numericSettings),
         // Evaluation: metrics (PSNR, SSIM, MS-SSIM), classical codecs, the report.
         .target(name: "VTokEval", dependencies: ["VTokImage", "VTokContainer", "VTokModel", "CWebP", "CJPEG"], swiftSettings: numericSettings),
@@ -63,7 +63,7 @@ let package = Package(
         // The C API: one public header (Sources/VTokC/API/include/vtok.h, its types and status
         // messages in C) implemented by @_cdecl Swift functions, so the compiler checks both sides.
         .target(name: "VTokCAPI", path: "Sources/VTokC/API"),
-        .target(name: "VTokC", dependencies: ["VTokCAPI", "VTokModel", "VTokEval", "VTokImage", "VTokContainer", "VTokNN"],
+        .target(name: "VTokC", dependencies: ["VTokCAPI", "VTokModel", "VTokImage", "VTokContainer", "VTokNN"],
                 path: "Sources/VTokC/Swift"),
 
         // What the end-to-end tests share: running the built binary, temporary directories.

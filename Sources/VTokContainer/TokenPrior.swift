@@ -43,6 +43,8 @@ public struct ChannelRunPrior: TokenPrior {
     public let contextWindow: Int
     /// Positions per channel for the image this prior was sized to (1 until then).
     public let runLength: Int
+    /// Per token id, its groups' distances from the middle value (with context tables only).
+    private let activity: [Int32]
 
     public init(stored: StaticTokenPrior, headPositions: Int, blockPixels: Int, contexts: Int = 1, contextWindow: Int = 0,
                 runLength: Int = 1) throws(VTokError) {
@@ -57,6 +59,10 @@ public struct ChannelRunPrior: TokenPrior {
         self.contexts = contexts
         self.contextWindow = contextWindow
         self.runLength = runLength
+        let layout = stored.layout, mask = (1 << layout.bitsPerGroup) - 1, middle = 1 << (layout.bitsPerGroup - 1)
+        activity = contexts == 1 ? [] : (0..<1 << layout.bitsPerToken).map { id in
+            Int32((0..<layout.groups).reduce(0) { $0 + abs((id >> ($1 * layout.bitsPerGroup)) & mask - middle) })
+        }
     }
 
     public var layout: TokenLayout { stored.layout }
@@ -76,12 +82,10 @@ public struct ChannelRunPrior: TokenPrior {
     public func context(position: Int, earlierTokens: ArraySlice<UInt32>) -> Int {
         guard contexts > 1, position >= headPositions else { return 0 }
         let channel = (position - headPositions) / runLength
-        let groups = layout.groups, bits = layout.bitsPerGroup, mask = (1 << bits) - 1, middle = 1 << (bits - 1)
         var sum = 0, earlier = earlierTokens.startIndex + position
         for _ in 0..<min(channel, contextWindow) {
             earlier -= runLength
-            let id = Int(earlierTokens[earlier])
-            for group in 0..<groups { sum += abs((id >> ((groups - 1 - group) * bits)) & mask - middle) }
+            sum += Int(activity[Int(earlierTokens[earlier])])
         }
         var context = 0
         while context + 1 < contexts && (context + 1) * (context + 1) <= 2 * sum { context += 1 }

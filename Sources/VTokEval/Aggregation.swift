@@ -1,4 +1,5 @@
 import Foundation
+import VTokImage
 
 /// A series' mean quality at one byte budget.
 public struct BudgetCell: Sendable, Equatable {

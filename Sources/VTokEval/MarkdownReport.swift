@@ -1,4 +1,5 @@
 import Foundation
+import VTokImage
 
 /// One line of the Bjøntegaard table.
 struct BDComparison {

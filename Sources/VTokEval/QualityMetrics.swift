@@ -40,32 +40,6 @@ public struct QualityScores: Sendable, Equatable {
     }
 }
 
-public enum PSNR {
-    /// Identical images have an infinite PSNR, which neither JSON nor a mean over images can hold; the report
-    /// caps every PSNR at this value (reached when the MSE is below 255² · 1e-10).
-    public static let cap = 100.0
-
-    public static func rgb(_ reference: RGBImage, _ distorted: RGBImage) -> Double {
-        precondition(reference.pixels.count == distorted.pixels.count, "PSNR: images differ in size")
-        var squaredErrorSum = 0
-        reference.pixels.withUnsafeBufferPointer { a in
-            distorted.pixels.withUnsafeBufferPointer { b in
-                for index in 0..<a.count {
-                    let difference = Int(a[index]) - Int(b[index])
-                    squaredErrorSum += difference * difference
-                }
-            }
-        }
-        return fromMSE(Double(squaredErrorSum) / Double(reference.pixels.count))
-    }
-
-    public static func fromMSE(_ mse: Double) -> Double {
-        let peakSquared = 255.0 * 255.0
-        guard mse > peakSquared * 1e-10 else { return cap }
-        return 10 * log10(peakSquared / mse)
-    }
-}
-
 public enum SSIM {
     public static let windowSize = 11
     public static let sigma = 1.5

@@ -1,6 +1,5 @@
 import Foundation
 import VTokContainer
-import VTokEval
 import VTokImage
 import VTokModel
 import VTokNN

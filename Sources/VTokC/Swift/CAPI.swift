@@ -5,7 +5,6 @@
 import Foundation
 import VTokCAPI
 import VTokContainer
-import VTokEval
 import VTokImage
 import VTokModel
 import VTokNN
