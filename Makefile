@@ -28,6 +28,8 @@ test: deps
 LIBVTOK ?= $(CURDIR)/.build/$(CONFIG)/libvtok_c.so
 python-test:
 	$(SWIFT) build -c $(CONFIG) $(SWIFTFLAGS) --product vtok_c
+	@# The C library carries no evaluation code: no libwebp (only vtok report compares against it).
+	@if ldd $(LIBVTOK) | grep -qi webp; then echo "libvtok_c links libwebp: it must not import VTokEval" >&2; exit 1; fi
 	VTOK_LIBRARY=$(LIBVTOK) PYTHONPATH=$(CURDIR)/python python3 -m pytest -q python/tests
 
 # Encode and decode the sample images at several token counts with the shipped model.
