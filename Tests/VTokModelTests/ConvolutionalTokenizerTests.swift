@@ -172,21 +172,11 @@ final class ConvolutionalTokenizerTests: XCTestCase {
         }
     }
 
-    /// The same with residual blocks in the synthesis, whose reach widens the window.
-    func testATileGridWithResidualBlocksDecodesAsOneImage() throws {
-        var config = tinyConvolutionalConfig()
-        config.synthesisResidualBlocks = [1, 1]
-        XCTAssertEqual(try ConvolutionalTokenizer(config: tinyConvolutionalConfig()).latentContext, 1)
-        XCTAssertEqual(try ConvolutionalTokenizer(config: config).latentContext, 4)
-        try assertATileGridDecodesAsOneImage(config)
-    }
-
     private func assertATileGridDecodesAsOneImage(_ config: ConvolutionalConfig) throws {
         let small = try ConvolutionalTokenizer(config: config)
-        // Random biases (which a window's maps would carry past the image's outer edge) and block
-        // weights (no block the identity it starts as).
+        // Random biases, which a window's maps would carry past the image's outer edge.
         var rng = SeededRandom(seed: 5)
-        for parameter in small.parameters where parameter.name.hasSuffix(".bias") || parameter.name.contains(".block") {
+        for parameter in small.parameters where parameter.name.hasSuffix(".bias") {
             parameter.value = parameter.value.map { _ in rng.normal() * 0.3 }
         }
         var wide = config
@@ -229,58 +219,6 @@ final class ConvolutionalTokenizerTests: XCTestCase {
         XCTAssertLessThan(zip(alone, decoded[3 * 768..<4 * 768]).map { abs($0 - $1) }.max()!, 1e-5)
     }
 
-    /// A model with residual blocks added to the synthesis, given the weights of one without,
-    /// decodes as that model does (the blocks start as the identity), so a warm start loses nothing.
-    func testResidualBlocksStartAsTheIdentity() throws {
-        let plain = try ConvolutionalTokenizer(config: tinyConvolutionalConfig())
-        var config = tinyConvolutionalConfig()
-        config.synthesisResidualBlocks = [2, 1]
-        let deeper = try ConvolutionalTokenizer(config: config)
-        XCTAssertEqual(deeper.parameters.count, plain.parameters.count + 3 * 2 * 2)
-        let plainByName = Dictionary(uniqueKeysWithValues: plain.parameters.map { ($0.name, $0) })
-        for parameter in deeper.parameters { if let same = plainByName[parameter.name] { parameter.value = same.value } }
-        let tokens = plain.tokens(images: randomImages(batch: 2, resolution: 16, seed: 3)).map { Array($0.prefix(11)) }
-        XCTAssertEqual(deeper.images(tokens: tokens), plain.images(tokens: tokens))
-        // And training moves them: the blocks' gradients are not all zero.
-        _ = deeper.trainingStep(images: randomImages(batch: 2, resolution: 16, seed: 4), keptLengths: [16, 9])
-        let blockGradients = deeper.parameters.filter { $0.name.contains(".block") }.flatMap(\.grad)
-        XCTAssertGreaterThan(blockGradients.map(abs).max()!, 0)
-    }
-
-    /// With learned dropped values, the values past a prefix are its channels' parameters (0 at
-    /// first), training's gradient for them matches central differences of its loss, and decoding
-    /// uses them.
-    func testLearnedDroppedValues() throws {
-        var config = tinyConvolutionalConfig()
-        config.learnedDroppedValues = true
-        let tokenizer = try ConvolutionalTokenizer(config: config)
-        let dropped = try XCTUnwrap(tokenizer.parameters.first { $0.name == "synthesis.dropped" })
-        XCTAssertEqual(dropped.value, [0, 0, 0, 0])
-        let plain = try ConvolutionalTokenizer(config: tinyConvolutionalConfig())
-        for (a, b) in zip(tokenizer.parameters, plain.parameters) { a.value = b.value }
-        let tokens = plain.tokens(images: randomImages(batch: 2, resolution: 16, seed: 6)).map { Array($0.prefix(7)) }
-        XCTAssertEqual(tokenizer.images(tokens: tokens), plain.images(tokens: tokens))
-
-        dropped.value = [0.3, -0.2, 0.5, -0.4]
-        let images = randomImages(batch: 2, resolution: 16, seed: 7), lengths = [5, 11]
-        for parameter in tokenizer.parameters { parameter.grad = [Float](repeating: 0, count: parameter.grad.count) }
-        _ = tokenizer.trainingStep(images: images, keptLengths: lengths)
-        let analytic = dropped.grad, h: Float = 1e-2
-        XCTAssertGreaterThan(analytic.map(abs).max()!, 1e-4)
-        for c in 0..<4 {
-            let saved = dropped.value[c]
-            dropped.value[c] = saved + h
-            let plus = tokenizer.trainingStep(images: images, keptLengths: lengths).total
-            dropped.value[c] = saved - h
-            let minus = tokenizer.trainingStep(images: images, keptLengths: lengths).total
-            dropped.value[c] = saved
-            XCTAssertEqual(analytic[c], (plus - minus) / (2 * h), accuracy: 0.02 * analytic.map(abs).max()!, "channel \(c)")
-        }
-        // A prefix decodes with the dropped values in place: not as the plain model does any more.
-        XCTAssertNotEqual(tokenizer.images(tokens: tokens), plain.images(tokens: tokens))
-        XCTAssertEqual(tokenizer.images(tokens: plain.tokens(images: images)), plain.images(tokens: plain.tokens(images: images)))
-    }
-
     /// Through the codec: files of odd sizes, tiled and not, decode to their size, coded under the
     /// learned prior, and a cut file decodes its prefix.
     func testTheCodecKeepsSizesTiledAndNot() throws {
@@ -304,11 +242,6 @@ final class ConvolutionalTokenizerTests: XCTestCase {
         config = tinyConvolutionalConfig()
         config.blockSide = 3
         XCTAssertThrowsError(try ConvolutionalTokenizer(config: config)) { XCTAssertTrue("\($0)".contains("blockSide"), "\($0)") }
-        config = tinyConvolutionalConfig()
-        config.synthesisResidualBlocks = [1, 1, 1]
-        XCTAssertThrowsError(try ConvolutionalTokenizer(config: config)) {
-            XCTAssertTrue("\($0)".contains("synthesisResidualBlocks"), "\($0)")
-        }
     }
 
     private func randomSmoothImages(batch: Int) -> Tensor {

@@ -32,16 +32,6 @@ public struct ConvolutionalConfig: TokenizerArchitectureConfig {
     public var rateWeightHalfTokens: Float = 0
     /// p of `rateWeightHalfTokens`: how fast λ_t falls past h.
     public var rateWeightFallExponent: Float = 1
-    /// Residual blocks (a 3×3 convolution, GELU, a 3×3 convolution, added to their input) before
-    /// each transposed convolution of the synthesis, counted per stage from the latent grid up:
-    /// [2] puts two on the latent grid, [1, 1] one there and one on the grid twice as fine. They add
-    /// decoder depth where the maps are small and cheap. Each block's second convolution starts at
-    /// zero, so a model warm-started from one without them begins as that model. Empty: none.
-    public var synthesisResidualBlocks: [Int] = []
-    /// When true, a latent value past the kept prefix is a learned value of its channel (starting
-    /// at 0) instead of 0, as One-D-Piece's and FlexTok's decoders see a learned mask token: a
-    /// dropped value then differs from a kept 0, and the synthesis can tell how much it was given.
-    public var learnedDroppedValues = false
     /// Temperature of the soft level assignments that let the rate reach the encoder.
     public var priorTemperature: Float = 0.5
     /// Initialisation seed.
@@ -54,7 +44,6 @@ public struct ConvolutionalConfig: TokenizerArchitectureConfig {
     public var levels: Int { 1 << bitsPerGroup }
     public var groups: Int { blockSide * blockSide }
     public var maxTokens: Int { latentChannels * blocksPerChannel }
-    public func residualBlocks(stage: Int) -> Int { stage < synthesisResidualBlocks.count ? synthesisResidualBlocks[stage] : 0 }
 
     /// λ_t / λ for the token at position t (see `rateWeightHalfTokens`).
     public func relativeRateWeight(token: Int) -> Float {
@@ -85,8 +74,6 @@ public struct ConvolutionalConfig: TokenizerArchitectureConfig {
         try require(rateWeight >= 0 && rateWeight.isFinite, "rateWeight must be 0 or more")
         try require(rateWeightHalfTokens >= 0 && rateWeightHalfTokens.isFinite, "rateWeightHalfTokens must be 0 or more")
         try require(rateWeightFallExponent > 0 && rateWeightFallExponent.isFinite, "rateWeightFallExponent must be positive")
-        try require(synthesisResidualBlocks.count <= stages && synthesisResidualBlocks.allSatisfy { (0...8).contains($0) },
-                    "synthesisResidualBlocks \(synthesisResidualBlocks) must list 0 to 8 blocks for at most \(stages) stages")
         try require(priorTemperature > 0, "priorTemperature must be positive")
     }
 }

@@ -10,9 +10,8 @@ import VTokNN
 /// integer levels (straight-through in training). A token is one channel's `blockSide`² block of
 /// values, one group of b bits each; tokens run channel by channel (channel 0's blocks in raster
 /// order first), so a prefix holds whole leading channels and part of the next one.
-/// Synthesis: transposed convolutions with inverse GDN (and residual blocks where the config asks)
-/// from the grid, where every value past the kept prefix is 0 (or its channel's learned dropped
-/// value), back to the image.
+/// Synthesis: transposed convolutions with inverse GDN from the grid, where every value past the
+/// kept prefix is 0, back to the image.
 ///
 /// Training: per sample a kept length k (tail drop), the distortion on the image decoded from the
 /// first k tokens, and the rate of those k tokens under a learned per-channel categorical prior
@@ -28,8 +27,6 @@ public final class ConvolutionalTokenizer: ImageTokenizer {
     private let synthesis: Sequential
     private let quantizer: ScalarQuantizer
     private let prior: CategoricalPrior
-    /// Per latent channel, the value a dropped token's groups take (`learnedDroppedValues`).
-    private let droppedValues: Parameter?
     private let loss = ReconstructionLoss(.meanSquaredError)
 
     private var centred: Tensor?
@@ -57,16 +54,7 @@ public final class ConvolutionalTokenizer: ImageTokenizer {
             if !last { encoder.append(GDN(name: namePrefix + "analysis.gdn\(stage)", channels: n)) }
         }
         for stage in 0..<config.stages {
-            let last = stage == config.stages - 1, width = stage == 0 ? m : n
-            for block in 0..<config.residualBlocks(stage: stage) {
-                let name = namePrefix + "synthesis.block\(stage).\(block)"
-                let expand = Conv2d(name: name + ".conv0", inputChannels: width, outputChannels: width, kernelSize: 3,
-                                    padding: 1, rng: &rng)
-                let project = Conv2d(name: name + ".conv1", inputChannels: width, outputChannels: width, kernelSize: 3,
-                                     padding: 1, rng: &rng)
-                project.weight.value = [Float](repeating: 0, count: project.weight.value.count)
-                decoder.append(Residual(Sequential([expand, Activation(.gelu), project])))
-            }
+            let last = stage == config.stages - 1
             decoder.append(TransposedConv2d(name: namePrefix + "synthesis.deconv\(stage)", inputChannels: stage == 0 ? m : n,
                                             outputChannels: last ? 3 : n, kernelSize: k, stride: 2, padding: pad,
                                             outputPadding: 1, rng: &rng))
@@ -76,9 +64,7 @@ public final class ConvolutionalTokenizer: ImageTokenizer {
         synthesis = Sequential(decoder)
         quantizer = ScalarQuantizer(levels: config.levels)
         prior = CategoricalPrior(name: namePrefix + "prior", channels: m, levels: config.levels, temperature: config.priorTemperature)
-        droppedValues = config.learnedDroppedValues
-            ? Parameter(name: namePrefix + "synthesis.dropped", shape: [m], value: [Float](repeating: 0, count: m), decays: false) : nil
-        parameters = analysis.parameters + synthesis.parameters + prior.parameters + (droppedValues.map { [$0] } ?? [])
+        parameters = analysis.parameters + synthesis.parameters + prior.parameters
     }
 
     private var latentShape: (channels: Int, side: Int) { (config.latentChannels, config.latentSide) }
@@ -115,12 +101,7 @@ public final class ConvolutionalTokenizer: ImageTokenizer {
             }
         }
         let kept = Tensor.reuse(&keptLatents, shape: latents.shape)
-        let plane = config.latentSide * config.latentSide
-        if let droppedValues {
-            for i in 0..<kept.count { kept[i] = mask[i] == 1 ? quantized[i] : droppedValues.value[i % perSample / plane] }
-        } else {
-            for i in 0..<kept.count { kept[i] = quantized[i] * mask[i] }
-        }
+        for i in 0..<kept.count { kept[i] = quantized[i] * mask[i] }
         let output = synthesis.forward(kept)
         let distortion = loss.forward(output, centred!)
         // The kept tokens' bits, then (what the gradient follows) the same with each token's λ_t/λ.
@@ -130,9 +111,6 @@ public final class ConvolutionalTokenizer: ImageTokenizer {
         // loss/255² = MSE + (λ/255²)·bits: the distortion on the [0, 1] scale keeps gradients near 1.
         let rateScale = config.rateWeight / (255 * 255)
         let dKept = synthesis.backward(loss.backward())
-        if let droppedValues {
-            for i in 0..<dKept.count where mask[i] == 0 { droppedValues.grad[i % perSample / plane] += dKept[i] }
-        }
         let dLatents = Tensor.reuse(&latentGradient, shape: latents.shape)
         let dQuantized = quantizer.backward(dKept)
         let dRate = prior.backward(scale: rateScale)
@@ -181,12 +159,12 @@ public final class ConvolutionalTokenizer: ImageTokenizer {
         return output.values.map { $0 + 0.5 }
     }
 
-    /// The (M, h, h) latent values of a token prefix; past it 0, or the channel's learned dropped value.
+    /// The (M, h, h) latent values of a token prefix; past it 0.
     private func writeLatents(of ids: [UInt32], into values: UnsafeMutablePointer<Float>) {
         precondition(ids.count <= config.maxTokens, "ConvolutionalTokenizer: \(ids.count) tokens, K = \(config.maxTokens)")
         let layout = config.shape.layout
         let plane = config.latentSide * config.latentSide
-        for c in 0..<config.latentChannels { (values + c * plane).update(repeating: droppedValues?.value[c] ?? 0, count: plane) }
+        values.update(repeating: 0, count: config.latentChannels * plane)
         for (token, id) in ids.enumerated() {
             for (group, symbol) in layout.groupIndices(of: id).enumerated() {
                 values[latentIndex(token: token, group: group)] = quantizer.value(of: symbol)
@@ -243,9 +221,8 @@ public final class ConvolutionalTokenizer: ImageTokenizer {
         let grid = blocks(width: width, height: height), m = config.latentChannels
         precondition(width % blockPixels == 0 && height % blockPixels == 0 && ids.count <= m * grid.count,
                      "ConvolutionalTokenizer: \(ids.count) tokens for a \(width)x\(height) image")
-        let h = grid.rows * config.blockSide, w = grid.columns * config.blockSide, plane = h * w
+        let h = grid.rows * config.blockSide, w = grid.columns * config.blockSide
         let latents = Tensor(shape: [1, m, h, w])
-        for c in 0..<m { (latents.pointer + c * plane).update(repeating: droppedValues?.value[c] ?? 0, count: plane) }
         let layout = config.shape.layout
         for (token, id) in ids.enumerated() {
             for (group, symbol) in layout.groupIndices(of: id).enumerated() {
@@ -259,8 +236,7 @@ public final class ConvolutionalTokenizer: ImageTokenizer {
 
     /// Latent pixels of context a tile needs on every side: the larger of the analysis' reach,
     /// (k/2)·(2^S − 1) working pixels, and the synthesis' (a transposed convolution's output pixel
-    /// reads input within k/2 of its own pixels, a residual block's two 3×3 convolutions within 2
-    /// of their input's, each at its stage's scale), rounded up to whole latent pixels. With it a
+    /// reads input within k/2 of its own pixels, at its stage's scale), rounded up to whole latent pixels. With it a
     /// tile's latents and its decoded pixels are those of the whole image's grid, so the tiles join
     /// as one convolutional decode of the whole grid would.
     public var latentContext: Int {
@@ -268,7 +244,7 @@ public final class ConvolutionalTokenizer: ImageTokenizer {
         // Both in working pixels: a pixel of stage s's input is 2^(S − s) of them.
         let analysisReach = halfKernel * (scale - 1)
         let synthesisReach = (0..<stages).reduce(0) { total, stage in
-            total + (halfKernel << (stages - stage - 1)) + (2 * config.residualBlocks(stage: stage)) << (stages - stage)
+            total + (halfKernel << (stages - stage - 1))
         }
         return (max(analysisReach, synthesisReach) + scale - 1) / scale
     }
@@ -309,8 +285,7 @@ public final class ConvolutionalTokenizer: ImageTokenizer {
         // Layer by layer, every feature map cleared past the whole grid's edge: the whole grid's
         // decode has nothing there (its convolutions pad with zeros, its transposed ones drop what
         // falls outside), where a window would hold the layers' biases and carry them back inside
-        // (a transposed convolution's edge pixels read the window's pixels past the edge, and so
-        // does a residual block's convolution).
+        // (a transposed convolution's edge pixels read the window's pixels past the edge).
         func clearOutsideTheGrid(_ maps: Tensor) {
             let mapSide = maps.shape[2], scale = mapSide / window, planes = maps.shape[1]
             for (b, tile) in range.enumerated() {
@@ -376,15 +351,12 @@ public final class ConvolutionalTokenizer: ImageTokenizer {
     }
 
     public var summary: [String] {
-        let blocks = config.synthesisResidualBlocks.reduce(0, +)
-        return [
+        [
             "\(config.stages) strided \(config.kernelSize)x\(config.kernelSize) convolutions with GDN (\(config.channels) channels) to a \(config.latentSide)x\(config.latentSide)x\(config.latentChannels) latent grid; transposed convolutions with inverse GDN back",
             "a token is one latent channel's \(config.blockSide)x\(config.blockSide) block, each value one of \(config.levels) levels; tokens run channel by channel",
             "trained for MSE·255² + λ·bits under its learned per-channel prior, λ = \(config.rateWeight)"
                 + (config.rateWeightHalfTokens > 0
                    ? "·(\(config.rateWeightHalfTokens)/(\(config.rateWeightHalfTokens) + t))^\(config.rateWeightFallExponent) at token t" : ""),
-        ] + (blocks == 0 ? [] : [
-            "\(blocks) residual blocks (3x3 convolution, GELU, 3x3 convolution) in the synthesis, per stage from the latent grid: \(config.synthesisResidualBlocks)",
-        ])
+        ]
     }
 }
