@@ -191,7 +191,7 @@ public final class DatasetTokenizer {
     public init(codec: VTokCodec, options: Options) throws {
         guard options.shardSize > 0, options.batchSize > 0 else { throw DatasetError("shard and batch sizes must be positive") }
         if let tokens = options.tokens, !(1...codec.shape.maxTokens).contains(tokens) {
-            throw DatasetError("--tokens \(tokens): give 1...\(codec.shape.maxTokens), the model's K")
+            throw DatasetError("\(tokens) tokens an image asked for: give 1...\(codec.shape.maxTokens), the model's K")
         }
         self.codec = codec
         self.options = options
@@ -282,8 +282,8 @@ public final class DatasetTokenizer {
         if let previous = FileManager.default.contents(atPath: settingsPath) {
             let previousList = FileManager.default.contents(atPath: listPath).map { String(decoding: $0, as: UTF8.self) }
             guard String(decoding: previous, as: UTF8.self) == settings, previousList == list else {
-                throw DatasetError("\(output) holds shards of another run (other images, model, --tokens or --shard-size; "
-                                   + "see its tokenize.json and files.txt): give a new --out, or delete it", isConflict: true)
+                throw DatasetError("\(output) holds shards of another run (other images, model, token count or shard size; "
+                                   + "see its tokenize.json and files.txt): write to another folder, or delete it", isConflict: true)
             }
             return
         }

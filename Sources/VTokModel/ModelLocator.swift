@@ -35,12 +35,14 @@ public enum ModelLocator {
     }
 }
 
-/// No `--model` was given and no default model was found where `ModelLocator` looks.
+/// No model file was named and no default model was found where `ModelLocator` looks.
 public struct ModelNotFound: Error, CustomStringConvertible {
     public let candidates: [String]
 
+    /// Where it looked, one path a line: what a caller's own message ends with.
+    public var searched: String { "Looked in:\n  " + candidates.joined(separator: "\n  ") }
+
     public var description: String {
-        "no model found: pass --model FILE, or set \(ModelLocator.environmentVariable). Looked in:\n  "
-            + candidates.joined(separator: "\n  ")
+        "no default model found (set \(ModelLocator.environmentVariable) to a weights file). " + searched
     }
 }

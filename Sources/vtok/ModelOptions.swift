@@ -17,7 +17,8 @@ struct ModelOptions: ParsableArguments {
         do {
             return try ModelLocator.requireDefaultModelPath()
         } catch {
-            throw CLIError(status: .modelMismatch, message: error.description)
+            throw CLIError(status: .modelMismatch,
+                           message: "no model found: pass --model FILE, or set \(ModelLocator.environmentVariable). " + error.searched)
         }
     }
 

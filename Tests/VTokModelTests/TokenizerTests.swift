@@ -40,11 +40,11 @@ final class TokenizerTests: XCTestCase {
         XCTAssertEqual(codec.shape.resolution, 256)
     }
 
-    /// The CLI and the library report a missing model with the same message: what to do, and where it looked.
+    /// A missing model says what to do and where it looked; the CLI puts its own flag in front.
     func testAMissingModelNamesWhereItLooked() {
         let message = ModelNotFound(candidates: ["/a/default-model.safetensors", "/b/default-model.safetensors"]).description
         XCTAssertEqual(message, """
-            no model found: pass --model FILE, or set VTOK_MODEL. Looked in:
+            no default model found (set VTOK_MODEL to a weights file). Looked in:
               /a/default-model.safetensors
               /b/default-model.safetensors
             """)
