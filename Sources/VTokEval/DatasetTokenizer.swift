@@ -259,8 +259,8 @@ public final class DatasetTokenizer {
                 progress(done)
             }
             // The manifest lines first, then the array: the array's name marks the shard finished.
-            try writeAtomically(Data((entries.map(\.line).joined(separator: "\n") + (entries.isEmpty ? "" : "\n")).utf8), to: jsonlPath)
-            try writeAtomically(Data(NPY.encode(rows: rows, columns: kept, bits: bits)), to: npyPath)
+            try AtomicFile.write(Data((entries.map(\.line).joined(separator: "\n") + (entries.isEmpty ? "" : "\n")).utf8), to: jsonlPath)
+            try AtomicFile.write(Data(NPY.encode(rows: rows, columns: kept, bits: bits)), to: npyPath)
         }
         var manifest = Data()
         for shard in 0..<shardCount {
@@ -268,7 +268,7 @@ public final class DatasetTokenizer {
             guard let data = manager.contents(atPath: path) else { throw DatasetError("cannot read \(path)") }
             manifest.append(data)
         }
-        try writeAtomically(manifest, to: (output as NSString).appendingPathComponent("manifest.jsonl"))
+        try AtomicFile.write(manifest, to: (output as NSString).appendingPathComponent("manifest.jsonl"))
         summary.seconds = Date().timeIntervalSince(start)
         return summary
     }
@@ -287,8 +287,8 @@ public final class DatasetTokenizer {
             }
             return
         }
-        try writeAtomically(Data(list.utf8), to: listPath)
-        try writeAtomically(Data(settings.utf8), to: settingsPath)
+        try AtomicFile.write(Data(list.utf8), to: listPath)
+        try AtomicFile.write(Data(settings.utf8), to: settingsPath)
     }
 }
 
@@ -356,7 +356,7 @@ private final class Prefetch: @unchecked Sendable {
         finished.enter()
         DispatchQueue.global().async { [self] in
             let slots = ResultSlots<(RGBImage, Int, Int)>(count: paths.count)
-            let next = Counter()
+            let next = WorkCounter()
             DispatchQueue.concurrentPerform(iterations: max(1, min(Parallel.workerCount, paths.count))) { _ in
                 while let index = next.take(below: paths.count) {
                     slots.set(index, Result {
@@ -376,19 +376,6 @@ private final class Prefetch: @unchecked Sendable {
     }
 }
 
-/// Writes to a temporary name beside `path`, then renames: a reader sees the whole file or none.
-func writeAtomically(_ data: Data, to path: String) throws {
-    let temporary = path + ".tmp-\(getpid())"
-    guard FileManager.default.createFile(atPath: temporary, contents: data) else {
-        throw DatasetError("cannot write \(temporary)")
-    }
-    guard rename(temporary, path) == 0 else {
-        let reason = String(cString: strerror(errno))
-        try? FileManager.default.removeItem(atPath: temporary)
-        throw DatasetError("cannot rename \(temporary) to \(path): \(reason)")
-    }
-}
-
 private final class ResultSlots<Value>: @unchecked Sendable {
     private var slots: [Result<Value, Error>?]
     private let lock = NSLock()
@@ -397,10 +384,14 @@ private final class ResultSlots<Value>: @unchecked Sendable {
     var values: [Result<Value, Error>] { lock.withLock { slots.map { $0! } } }
 }
 
-private final class Counter: @unchecked Sendable {
+/// Hands out 0, 1, 2, ... below a limit to several threads, each number once: the next job.
+public final class WorkCounter: @unchecked Sendable {
     private var next = 0
     private let lock = NSLock()
-    func take(below limit: Int) -> Int? {
+
+    public init() {}
+
+    public func take(below limit: Int) -> Int? {
         lock.withLock {
             guard next < limit else { return nil }
             defer { next += 1 }

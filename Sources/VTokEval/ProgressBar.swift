@@ -1,48 +1,80 @@
 import Foundation
 
-/// "images 7/24 [=======>      ] 29%  ETA 0:41" on one stderr line, redrawn as images finish.
+/// Progress of long work on stderr: "images 7/24 [=======       ] 29%  3.1 images/s  ETA 0:41".
 ///
-/// Only a terminal gets the redrawn (`\r`) line. When stderr is a file or a pipe (a log, CI), the bar
-/// writes plain lines instead, one at each tenth of the work or every 10 seconds at most, and the
-/// last one at the end, so that warnings written between them stay on their own lines.
-public final class ProgressBar {
-    let total: Int
+/// A terminal gets the bar redrawn in place (`\r`). When stderr is a file or a pipe (a log, CI), the
+/// bar writes plain lines instead, one at each tenth of the work or every 10 seconds at most, and
+/// the last one at the end. Text of its own (a warning, a trainer's record) goes through `line(_:)`,
+/// on a line of its own, and the bar is redrawn after it. `status(_:)` puts any text in the bar's
+/// place on a terminal and writes nothing elsewhere: a trainer's current step, which only a person
+/// watching needs. A bar of no `total` draws nothing itself: it only keeps those two apart.
+public final class ProgressBar: @unchecked Sendable {
+    let total: Int?
+    private let noun: String
     private var done = 0
     private let start = Date()
     private let isTerminal: Bool
     private let write: (String) -> Void
     private var lastPlainLine: (done: Int, time: Date)?
+    /// Whether the terminal's current line holds a bar or status (to be ended before other text).
+    private var drawn = false
+    private let lock = NSLock()
 
-    public convenience init(total: Int) {
-        self.init(total: total, isTerminal: isatty(STDERR_FILENO) != 0) {
+    public convenience init(total: Int?, noun: String = "images") {
+        self.init(total: total, noun: noun, isTerminal: isatty(STDERR_FILENO) != 0) {
             FileHandle.standardError.write(Data($0.utf8))
         }
     }
 
     /// `write` receives exactly what would go to stderr.
-    init(total: Int, isTerminal: Bool, write: @escaping (String) -> Void) {
+    init(total: Int?, noun: String = "images", isTerminal: Bool, write: @escaping (String) -> Void) {
         self.total = total
+        self.noun = noun
         self.isTerminal = isTerminal
         self.write = write
         draw()
     }
 
-    public func advance() {
-        done += 1
-        draw()
+    /// One more unit done (safe to call from several threads).
+    public func advance() { lock.withLock { done += 1; draw() } }
+
+    /// `done` units done in all.
+    public func update(_ done: Int) { lock.withLock { self.done = done; draw() } }
+
+    /// `text` on a line of its own, the bar redrawn after it.
+    public func line(_ text: String) {
+        lock.withLock {
+            write((isTerminal && drawn ? "\r\u{1B}[K" : "") + text + "\n")
+            drawn = false
+            if isTerminal { draw() }
+        }
+    }
+
+    /// `text` in the bar's place, on a terminal only.
+    public func status(_ text: String) {
+        lock.withLock {
+            guard isTerminal else { return }
+            write("\r" + text + "\u{1B}[K")
+            drawn = true
+        }
     }
 
     public func finish() {
-        if isTerminal {
-            write("\n")
-        } else if lastPlainLine?.done != done {
-            write(line() + "\n")
+        lock.withLock {
+            if isTerminal {
+                if drawn { write("\n") }
+            } else if total != nil && lastPlainLine?.done != done {
+                write(bar() + "\n")
+            }
+            drawn = false
         }
     }
 
     private func draw() {
+        guard let total else { return }
         if isTerminal {
-            write("\r" + line() + "   ")
+            write("\r" + bar() + "\u{1B}[K")
+            drawn = true
             return
         }
         let now = Date()
@@ -50,20 +82,22 @@ public final class ProgressBar {
         let due = lastPlainLine.map { done - $0.done >= step || now.timeIntervalSince($0.time) >= 10 || done == total } ?? true
         guard due else { return }
         lastPlainLine = (done, now)
-        write(line() + "\n")
+        write(bar() + "\n")
     }
 
-    private func line() -> String {
-        let width = 30
-        let filled = total == 0 ? width : done * width / total
-        let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
-        var line = "images \(done)/\(total) [\(bar)] \(done * 100 / max(total, 1))%"
+    private func bar() -> String {
+        let total = total ?? 0, width = 30
+        let filled = total == 0 ? width : min(done, total) * width / total
+        let elapsed = Date().timeIntervalSince(start)
+        var text = "\(noun) \(done)/\(total) [" + String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
+            + "] \(done * 100 / max(total, 1))%"
+        if done > 0 && elapsed > 0 { text += String(format: "  %.1f %@/s", Double(done) / elapsed, noun) }
         if done > 0 && done < total {
-            let remaining = Date().timeIntervalSince(start) / Double(done) * Double(total - done)
-            line += "  ETA \(Int(remaining) / 60):\(String(format: "%02d", Int(remaining) % 60))"
+            let remaining = Int(elapsed / Double(done) * Double(total - done))
+            text += "  ETA \(remaining / 60):" + String(format: "%02d", remaining % 60)
         } else if done == total {
-            line += "  in \(format(Date().timeIntervalSince(start), 1)) s"
+            text += "  in " + String(format: "%.1f", elapsed) + " s"
         }
-        return line
+        return text
     }
 }

@@ -55,7 +55,7 @@ struct Detokenize: ParsableCommand {
         } catch {
             throw CLIError.outputFailed("cannot create directory \(out): \(error.localizedDescription)")
         }
-        let progress = RateProgress(total: items.count, noun: "images")
+        let progress = ProgressBar(total: items.count)
         do {
             try DatasetDetokenizer.write(items, codec: codec, output: out) { progress.update($0) }
         } catch let error as TokenizerError {

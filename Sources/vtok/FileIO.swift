@@ -1,4 +1,5 @@
 import Foundation
+import VTokImage
 
 /// Reading and writing whole files for the verbs, with errors mapped to exit statuses.
 enum FileIO {
@@ -12,12 +13,11 @@ enum FileIO {
         return [UInt8](data)
     }
 
-    /// Writes through a temporary file and a rename, so that a failed write never leaves a half
-    /// file behind and writing over the input is safe.
+    /// Writes through a temporary file and a rename (`AtomicFile`), so that a failed write never
+    /// leaves a half file behind and writing over the input is safe.
     static func write(_ bytes: [UInt8], to path: String) throws {
-        let url = URL(fileURLWithPath: path)
         do {
-            try Data(bytes).write(to: url, options: .atomic)
+            try AtomicFile.write(bytes, to: path)
         } catch {
             throw CLIError.outputFailed("cannot write \(path): \(reason(writing: path, error))")
         }

@@ -99,28 +99,20 @@ private struct WorkerResources: @unchecked Sendable {
     let work: (VTokCodec, String, String) throws -> Void
 }
 
-/// Shared between the workers: the next job, failures, and the progress bar, behind one lock.
+/// Shared between the workers: the next job, failures, and the progress bar.
 private final class JobState: @unchecked Sendable {
     let progress: ProgressBar
     private(set) var failures: [CLIError] = []
-    private var nextIndex = 0
+    private let jobs = WorkCounter()
     private let lock = NSLock()
 
     init(progress: ProgressBar) { self.progress = progress }
 
-    func next(limit: Int) -> Int? {
-        lock.withLock {
-            guard nextIndex < limit else { return nil }
-            defer { nextIndex += 1 }
-            return nextIndex
-        }
-    }
+    func next(limit: Int) -> Int? { jobs.take(below: limit) }
 
     func finished(failure: CLIError?) {
-        lock.withLock {
-            if let failure { failures.append(failure) }
-            progress.advance()
-        }
+        lock.withLock { if let failure { failures.append(failure) } }
+        progress.advance()
     }
 }
 

@@ -21,8 +21,8 @@ struct Report: ParsableCommand {
           jxl    cjxl/djxl: quality sweep (skipped if not installed)
           vtok   the tokenizer (--model, default the shipped one) at each --tokens count,
                  and at the most tokens that fit each --budgets size
-        JPEG and WebP also run on copies area-downscaled by 1/2, 1/4 and 1/8 and upscaled back with \
-        bicubic; per image and byte budget the best of these is the family's "hull", the strongest \
+        Each classical codec also runs on copies area-downscaled by 1/2, 1/4 and 1/8 and upscaled back \
+        with bicubic; per image and byte budget the best of these is the family's "hull", the strongest \
         classical option at tiny sizes.
 
         Written to --out: results.csv (one row per image and point), results.json (CompressAI layout, \

@@ -59,10 +59,10 @@ struct Tokenize: ParsableCommand {
         } catch {
             throw CLIError.usage("\(error)")
         }
-        let progress = RateProgress(total: files.count, noun: "images")
+        let progress = ProgressBar(total: files.count)
         let summary: DatasetTokenizer.Summary
         do {
-            summary = try tokenizer.run(files: files, output: out, warn: { progress.interrupt(with: "vtok: warning: \($0)") },
+            summary = try tokenizer.run(files: files, output: out, warn: { progress.line("vtok: warning: \($0)") },
                                         progress: { progress.update($0) })
         } catch let error as DatasetError where error.isConflict {
             progress.finish()
@@ -82,57 +82,5 @@ struct Tokenize: ParsableCommand {
         if summary.skippedShards > 0 { line += "; \(summary.skippedShards) finished shards kept" }
         if summary.failed > 0 { line += "; \(summary.failed) images could not be read (see manifest.jsonl)" }
         writeStderr(line + "\n")
-    }
-}
-
-/// "images 1200/5000 [=====     ] 24%  85.3 images/s  ETA 0:44" redrawn on a terminal; elsewhere
-/// (a log, CI) a plain line every 10 seconds at most, and one at the end.
-final class RateProgress {
-    private let total: Int
-    private let noun: String
-    private let start = Date()
-    private let isTerminal = isatty(STDERR_FILENO) != 0
-    private var done = 0
-    private var lastPlain = Date.distantPast
-    private var drawn = false
-
-    init(total: Int, noun: String) {
-        (self.total, self.noun) = (total, noun)
-    }
-
-    func update(_ done: Int) {
-        self.done = done
-        if isTerminal {
-            writeStderr("\r" + line() + "   ")
-            drawn = true
-        } else if Date().timeIntervalSince(lastPlain) >= 10 && done < total {
-            writeStderr(line() + "\n")
-            lastPlain = Date()
-        }
-    }
-
-    /// A warning on its own line, the bar redrawn after it.
-    func interrupt(with message: String) {
-        if isTerminal && drawn { writeStderr("\n") }
-        writeStderr(message + "\n")
-        drawn = false
-    }
-
-    func finish() {
-        if isTerminal && drawn { writeStderr("\n") }
-        if !isTerminal && done > 0 { writeStderr(line() + "\n") }
-    }
-
-    private func line() -> String {
-        let elapsed = Date().timeIntervalSince(start)
-        let rate = elapsed > 0 ? Double(done) / elapsed : 0
-        let width = 24, filled = total == 0 ? width : done * width / total
-        var text = "\(noun) \(done)/\(total) [" + String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
-            + "] \(done * 100 / max(total, 1))%  " + String(format: "%.1f %@/s", rate, noun)
-        if done < total && rate > 0 {
-            let remaining = Int(Double(total - done) / rate)
-            text += "  ETA \(remaining / 60):" + String(format: "%02d", remaining % 60)
-        }
-        return text
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VTokEval
 import VTokImage
 import VTokModel
 import VTokNN
@@ -99,7 +100,7 @@ struct Train: ParsableCommand {
         let output = TrainingOutput(directory: out!)
         let (resolved, checkpoint) = try Trainer.prepare(output: output, configFile: config, resume: resume, totalSteps: steps)
 
-        let progress = Progress()
+        let progress = ProgressBar(total: nil)
         let start = Date()
         let training = try ImageDirectory.load(directory: data!, maxShorterSide: resolved.maxImageShorterSide) { warn($0) }
         var validationImages: [RGBImage] = []
@@ -132,19 +133,5 @@ struct Train: ParsableCommand {
         trainer.record["command"] = PortablePath.relativeWords((["vtok"] + CommandLine.arguments.dropFirst()).joined(separator: " "))
         StopSignal.install()
         try trainer.run(untilStep: untilStep) { StopSignal.isRequested }
-    }
-}
-
-/// Progress on stderr: on a terminal the current step's line is rewritten in place; elsewhere only
-/// the kept lines are printed.
-private final class Progress {
-    let isTerminal = isatty(2) != 0
-
-    func line(_ text: String) {
-        writeStderr(isTerminal ? "\r\(text)\u{1B}[K\n" : "\(text)\n")
-    }
-
-    func status(_ text: String) {
-        if isTerminal { writeStderr("\r\(text)\u{1B}[K") }
     }
 }

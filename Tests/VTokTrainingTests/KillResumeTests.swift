@@ -1,4 +1,5 @@
 import Foundation
+import VTokImage
 import VTokNN
 import VTokTestSupport
 import XCTest

@@ -3,9 +3,12 @@ import Foundation
 /// Crash-safe replacement of a file: the bytes go to `<path>.partial`, are flushed to the disk
 /// (fsync), and only then renamed over `path`, and the directory is synced so the rename itself
 /// survives a power cut. A process killed at any moment leaves either the old file or the new one
-/// at `path`, never a mixture; a stale `.partial` is simply overwritten by the next write.
-enum AtomicFile {
-    static func write(_ bytes: [UInt8], to path: String) throws {
+/// at `path`, never a mixture; a stale `.partial` is simply overwritten by the next write. Every
+/// file vtok writes goes through here: model files, checkpoints, `.vtok` files, decoded images, shards.
+public enum AtomicFile {
+    public static func write(_ data: Data, to path: String) throws { try write([UInt8](data), to: path) }
+
+    public static func write(_ bytes: [UInt8], to path: String) throws {
         let temporary = path + ".partial"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw failure("cannot create \(temporary)") }
