@@ -3,8 +3,9 @@
 # As root it installs what is missing; otherwise it prints the exact apt-get line and fails.
 set -euo pipefail
 packages=(libpng-dev libjpeg62-turbo-dev zlib1g-dev libopenblas-dev libwebp-dev)
-# Reference codecs, used by the tests that cross-check our JPEG/WebP output and by `vtok report`.
-packages+=(webp libjpeg-turbo-progs)
+# Reference codecs, used by the tests that cross-check our JPEG/WebP output and by `vtok report`
+# (AVIF and JPEG XL run through their command-line tools).
+packages+=(webp libjpeg-turbo-progs libavif-bin libjxl-tools)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

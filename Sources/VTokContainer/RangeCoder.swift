@@ -1,6 +1,6 @@
 /// A byte-oriented range coder (an arithmetic coder with a 32-bit window and carry propagation),
 /// first-in first-out: symbols come out of the decoder in the order they went into the encoder, so
-/// every prefix of the byte stream holds a prefix of the symbols (spec/vtok.md §6.3). Integer
+/// every prefix of the byte stream holds a prefix of the symbols (spec/vtok.md §15.2). Integer
 /// arithmetic only, so the bytes are the same on every machine.
 ///
 /// A symbol is coded with its cumulative frequency `cumulative[s]` and its frequency

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The probabilities a coded payload (spec/vtok.md §6) spends its bits by: for every token position
+/// The probabilities a coded payload (spec/vtok.md §15.1) spends its bits by: for every token position
 /// and group, a distribution over the group's 2^b values, as integer cumulative frequencies out of
 /// `RangeCoder.total`. The model file carries its prior, so the writer and the reader code with the
 /// same integers and no float ever decides a byte.

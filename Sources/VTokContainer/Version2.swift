@@ -62,7 +62,7 @@ struct CompactHeader: Equatable {
     var layout: TokenLayout
     var coding: PayloadCoding
     /// Coded payloads only: the payload's length modulo 256, which tells a damaged complete file
-    /// from a cut one (spec §13.3).
+    /// from a cut one (spec §15.3).
     var payloadLengthLowByte: UInt8 = 0
 
     var tileCount: Int { tiles.tileCount(width: width, height: height) }

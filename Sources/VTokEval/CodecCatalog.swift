@@ -3,7 +3,8 @@ import VTokModel
 /// The codecs `vtok report --codecs` can name, built with the report's standard settings.
 public enum CodecCatalog {
     public static let names = ["jpeg", "webp", "avif", "jxl", "vtok"]
-    /// JPEG and WebP also run on copies shrunk by these factors; each family's hull pools them.
+    /// Every classical codec also runs on copies shrunk by these factors; each family's hull pools
+    /// them, so that at the smallest budgets each spends its bytes on fewer pixels if that pays.
     public static let downscaleFactors = [1, 2, 4, 8]
     /// Token counts past the model's K are left out, so one list serves every architecture.
     public static let defaultTokenCounts = [1, 2, 4, 8, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536,
@@ -23,7 +24,7 @@ public enum CodecCatalog {
             case "avif", "jxl":
                 let format: CommandLineCodec.Format = name == "avif" ? .avif : .jpegXL
                 if let codec = CommandLineCodec(format) {
-                    codecs.append(codec)
+                    codecs += downscaleFactors.map { DownscaledCodec(codec, factor: $0) }
                 } else {
                     notes.append("\(name) skipped: \(format.encoderTool) or \(format.decoderTool) is not on the PATH")
                 }

@@ -73,6 +73,17 @@ final class CodecTests: XCTestCase {
         }
     }
 
+    /// AVIF and JPEG XL get the same downscaled copies as JPEG and WebP, so their hulls compare fairly.
+    func testCatalogScalesTheCommandLineCodecsToo() throws {
+        guard CommandLineCodec(.avif) != nil, CommandLineCodec(.jpegXL) != nil else {
+            throw XCTSkip("avifenc/avifdec or cjxl/djxl is not installed (make installs libavif-bin and libjxl-tools)")
+        }
+        let (codecs, notes) = try CodecCatalog.codecs(named: ["avif", "jxl"], tokenCounts: [], tokenizer: nil)
+        XCTAssertEqual(codecs.map(\.name), ["AVIF", "AVIF 1/2", "AVIF 1/4", "AVIF 1/8", "JPEG XL", "JPEG XL 1/2", "JPEG XL 1/4", "JPEG XL 1/8"])
+        XCTAssertEqual(Set(codecs.map(\.family)), ["AVIF", "JPEG XL"])
+        XCTAssertTrue(notes.isEmpty)
+    }
+
     func testCatalogBuildsScaledFamiliesAndExplainsMissingVTok() throws {
         let (codecs, notes) = try CodecCatalog.codecs(named: ["jpeg", "webp", "vtok"], tokenCounts: [32, 64], tokenizer: nil)
         XCTAssertEqual(codecs.map(\.name), ["JPEG", "JPEG 1/2", "JPEG 1/4", "JPEG 1/8", "WebP", "WebP 1/2", "WebP 1/4", "WebP 1/8"])
