@@ -1,0 +1,67 @@
+/// The range-coded payload (spec §15): the walk over rounds, tiles and groups that every coder pass
+/// shares, the encoder, and the decoder of what a cut payload determines.
+
+extension VTokFile {
+    /// Range-codes the tokens in payload order (spec §13: token i of every tile, then token i + 1),
+    /// each group under its distribution given the tile's earlier tokens and the token's earlier
+    /// groups (§15.2), and hands the encoder to `afterRound` after each round: the one walk that
+    /// writing, sizing and the end offsets share.
+    func encodeRounds(prior: any TokenPrior, afterRound: (RangeEncoder) -> Void = { _ in }) -> RangeEncoder {
+        var encoder = RangeEncoder()
+        for index in 0..<tokenCount {
+            for tile in tokens {
+                let groups = layout.groupIndices(of: tile[index])
+                for group in 0..<layout.groups {
+                    encoder.encode(groups[group], cumulative: prior.cumulativeFrequencies(
+                        position: index, group: group, earlierTokens: tile[..<index], earlierGroups: groups[..<group]))
+                }
+            }
+            afterRound(encoder)
+        }
+        return encoder
+    }
+
+    /// The range-coded payload, and the size it would have after each round (`sizes[k]` for k rounds).
+    func codedPayload(prior: any TokenPrior) -> (bytes: [UInt8], sizes: [Int]) {
+        var sizes = [RangeEncoder().finishedByteCount]
+        let encoder = encodeRounds(prior: prior) { sizes.append($0.finishedByteCount) }
+        return (encoder.finished(), sizes)
+    }
+
+    /// The rounds of a coded payload that its bytes determine: decoded twice in lockstep, reading
+    /// 0x00 and then 0xFF past the end (the lowest and the highest completion of a cut file), up to
+    /// the first round where the two differ. Every completion lies between those two and decodes to
+    /// the same rounds, and work and memory stay bounded by what the bytes determine, not by the
+    /// declared token count.
+    static func determinedRounds(_ payload: ArraySlice<UInt8>, header: CompactHeader, prior: any TokenPrior) -> [[UInt32]] {
+        var lowest = RangeDecoder(payload, padding: 0x00), highest = RangeDecoder(payload, padding: 0xFF)
+        var tokens = [[UInt32]](repeating: [], count: header.tileCount)
+        var groups = [Int](repeating: 0, count: header.layout.groups)
+        var round = [UInt32](repeating: 0, count: header.tileCount)
+        for index in 0..<header.tokensPerTile {
+            for tile in 0..<header.tileCount {
+                for group in 0..<header.layout.groups {
+                    let table = prior.cumulativeFrequencies(position: index, group: group, earlierTokens: tokens[tile][..<index],
+                                                            earlierGroups: groups[..<group])
+                    let value = lowest.decode(cumulative: table)
+                    guard highest.decode(cumulative: table) == value else { return tokens }
+                    groups[group] = value
+                }
+                round[tile] = header.layout.tokenID(groupIndices: groups)
+            }
+            for tile in 0..<header.tileCount { tokens[tile].append(round[tile]) }
+        }
+        return tokens
+    }
+}
+
+func requirePrior(_ model: ModelCoding, for header: CompactHeader) throws(VTokError) -> any TokenPrior {
+    guard let prior = model.prior?.sized(width: header.width, height: header.height) else { throw .priorRequired }
+    guard prior.layout == header.layout else {
+        throw .invalidTokens("the prior is for \(prior.layout) tokens but the file's are \(header.layout)")
+    }
+    guard header.tokensPerTile <= prior.positions else {
+        throw .invalidField(name: "tokens per tile", value: header.tokensPerTile, allowed: "0...\(prior.positions) (the prior's positions)")
+    }
+    return prior
+}
