@@ -37,14 +37,31 @@ public final class VTokCodec {
     /// The metadata key of the prior's text form (`StaticTokenPrior.serialized`).
     public static let priorMetadataKey = TokenizerRegistry.priorKey
 
-    public init(weightsFileBytes bytes: [UInt8]) throws {
+    public convenience init(weightsFileBytes bytes: [UInt8]) throws {
         let weights = try WeightsFile(bytes: bytes)
         let tokenizer = try TokenizerRegistry.tokenizer(weights: weights)
+        let prior = try weights.metadata[Self.priorMetadataKey].map { text throws in try StaticTokenPrior(serialized: text) }
+        var baseCodec: VTokCodec?
+        if let layered = tokenizer as? LayeredTokenizer,
+           let baseID = weights.metadata[LayeredTokenizer.baseModelKey].flatMap(ModelID.init(hex:)) {
+            // The layered prior starts with the base model's own tables (`LayeredTokenizer.joinedPrior`).
+            let basePrior = try prior.map { prior throws in
+                let tables = layered.config.base.maxTokens, size = prior.layout.groups << prior.layout.bitsPerGroup
+                return try StaticTokenPrior(layout: prior.layout, positions: tables, frequencies: Array(prior.frequencies.prefix(tables * size)))
+            }
+            baseCodec = try VTokCodec(tokenizer: layered.base, modelID: baseID, metadata: [:], prior: basePrior, baseCodec: nil)
+        }
+        try self.init(tokenizer: tokenizer, modelID: ModelID(weightsFile: bytes), metadata: weights.metadata, prior: prior,
+                      baseCodec: baseCodec)
+    }
+
+    private init(tokenizer: any ImageTokenizer, modelID: ModelID, metadata: [String: String], prior: StaticTokenPrior?,
+                 baseCodec: VTokCodec?) throws {
         self.tokenizer = tokenizer
         shape = tokenizer.shape
-        modelID = ModelID(weightsFile: bytes)
-        metadata = weights.metadata
-        prior = try weights.metadata[Self.priorMetadataKey].map { text throws in try StaticTokenPrior(serialized: text) }
+        self.modelID = modelID
+        self.metadata = metadata
+        self.prior = prior
         codingPrior = try prior.map { prior throws -> any TokenPrior in
             let coding = try (tokenizer as? any FullResolutionTokenizer)?.codingPrior(prior) ?? prior
             let shape = tokenizer.shape
@@ -53,12 +70,14 @@ public final class VTokCodec {
             }
             return coding
         }
-        baseModelID = weights.metadata[LayeredTokenizer.baseModelKey].flatMap(ModelID.init(hex:))
+        self.baseCodec = baseCodec
     }
 
-    /// For a layered model, its base model's id: files the base model wrote alone are the layered
-    /// model's base layer, and read and decode as such (`read`).
-    public let baseModelID: ModelID?
+    /// For a layered model, a codec of its base layer alone under the base model's id: the files
+    /// the base model wrote, tiled or not, read and decode through it, as the base model's own.
+    public let baseCodec: VTokCodec?
+    /// The base model's id (`baseCodec`).
+    public var baseModelID: ModelID? { baseCodec?.modelID }
 
     public convenience init(contentsOf path: String) throws {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -165,8 +184,7 @@ public final class VTokCodec {
         } catch {
             // A base model's file passes this model's 4-bit header check 1 time in 16 and then
             // fails the file check: whatever the error, the base's reading is tried before it is thrown.
-            guard let baseModelID, let reading = try? VTokFile.read(bytes, model: ModelCoding(id: baseModelID, prior: codingPrior)),
-                  reading.file.tokenCount <= ((tokenizer as? LayeredTokenizer)?.config.base.maxTokens ?? 0) else { throw error }
+            guard let baseCodec, let reading = try? baseCodec.read(bytes) else { throw error }
             return reading
         }
     }
@@ -197,7 +215,8 @@ public final class VTokCodec {
             (file.width, file.height)
         }
         try Self.requireWithin(limits, width: decodedWidth, height: decodedHeight)
-        if file.modelID != baseModelID || file.tiles != .single { try file.modelID.requireMatch(modelID) }
+        if let baseCodec, file.modelID == baseCodec.modelID { return try baseCodec.decode(file, limits: limits) }
+        try file.modelID.requireMatch(modelID)
         guard file.layout == layout else {
             throw TokenizerError.invalidTokens("the file's tokens are \(file.layout) but the model's are \(layout)")
         }

@@ -16,12 +16,17 @@ struct ContainerReading {
 
     init(bytes: [UInt8], path: String, model: ModelOptions, loadModel: Bool = false) throws {
         let needsModel = loadModel || VTokFile.formatVersion(of: bytes) != 1
-        codec = needsModel ? try model.load() : nil
-        let model = codec?.modelCoding
-        let result = Result { () throws(VTokError) in try VTokFile.read(bytes, model: model) }
-        switch result {
-        case .success(let value): reading = value
-        case .failure(let error): throw Self.cliError(error, path: path)
+        let loaded = needsModel ? try model.load() : nil
+        do {
+            reading = try loaded.map { try $0.read(bytes) } ?? VTokFile.read(bytes, model: nil)
+        } catch let error as VTokError {
+            throw Self.cliError(error, path: path)
+        }
+        // A layered model reads its base model's files as the base model does, and writes them so.
+        if let base = loaded?.baseCodec, base.modelID == reading.file.modelID {
+            codec = base
+        } else {
+            codec = loaded
         }
     }
 

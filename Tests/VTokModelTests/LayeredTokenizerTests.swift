@@ -216,6 +216,29 @@ final class LayeredTokenizerTests: XCTestCase {
         XCTAssertEqual(reloaded.parameters.map(\.value), layered.parameters.map(\.value))
     }
 
+    /// `vtok layer`'s model file reads the base model's own files, tiled or not, and decodes them to
+    /// the base model's pictures; its cut files too. Files of another model are still refused.
+    func testTheLayeredModelReadsItsBaseModelsFiles() throws {
+        let config = tinyLayeredConfig()
+        let baseBytes = try ConvolutionalTokenizer(config: config.base).weightsFile().serialized(as: .float16)
+        let detailBytes = try ConvolutionalTokenizer(config: config.detail).weightsFile().serialized(as: .float16)
+        let layered = try VTokCodec(weightsFileBytes: try LayeredTokenizer.modelFile(base: baseBytes, detail: detailBytes, resolution: 32))
+        let base = try VTokCodec(weightsFileBytes: baseBytes)
+        XCTAssertEqual(layered.baseModelID, base.modelID)
+        let image = randomRGBImage(width: 45, height: 30, seed: 12)
+        for tiled in [false, true] {
+            let file = base.encode(image, tiled: tiled).truncated(toTokens: 9)
+            let bytes = try base.fileBytes(file)
+            let reading = try layered.read(bytes)
+            XCTAssertEqual(reading.file, file, "tiled: \(tiled)")
+            XCTAssertEqual(try layered.decode(reading.file).pixels, try base.decode(file).pixels, "tiled: \(tiled)")
+            let cut = try layered.read(Array(bytes.dropLast(2)))
+            XCTAssertEqual(cut.file.tokens[0], Array(file.tokens[0].prefix(cut.file.tokenCount)))
+        }
+        let stranger = try VTokCodec(weightsFileBytes: try ConvolutionalTokenizer(config: config.detail).weightsFile().serialized(as: .float32))
+        XCTAssertThrowsError(try layered.read(try stranger.fileBytes(stranger.encode(image))))
+    }
+
     func testConfigsThatCannotShareAFileAreRefused() {
         var config = tinyLayeredConfig()
         config.detail.bitsPerGroup = 4
