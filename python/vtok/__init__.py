@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 
 from ._native import EncodeOptions, FileInfo, ModelInfo, load_library  # noqa: E402
 
-__all__ = ["Model", "VTokError", "load_image", "save_png", "blas_kernels", "library_path", "library_version", "__version__"]
+__all__ = ["Model", "VTokError", "load_image", "decode_image", "save_png", "blas_kernels", "library_path", "library_version", "__version__"]
 __version__ = "0.1.0"
 
 _lib = load_library()
@@ -94,6 +94,14 @@ def load_image(path):
     """A PNG or JPEG file as np.uint8 (height, width, 3), read by the library."""
     out, width, height = ctypes.POINTER(ctypes.c_uint8)(), ctypes.c_int(), ctypes.c_int()
     _check(_lib.vtk_image_load(str(path).encode(), ctypes.byref(out), ctypes.byref(width), ctypes.byref(height)))
+    return _take(out, width.value * height.value * 3, np.uint8).reshape(height.value, width.value, 3)
+
+
+def decode_image(data):
+    """The bytes of a PNG or JPEG file as np.uint8 (height, width, 3), decoded by the library."""
+    buffer, pointer = _bytes_pointer(bytes(data))
+    out, width, height = ctypes.POINTER(ctypes.c_uint8)(), ctypes.c_int(), ctypes.c_int()
+    _check(_lib.vtk_image_decode(pointer, len(data), ctypes.byref(out), ctypes.byref(width), ctypes.byref(height)))
     return _take(out, width.value * height.value * 3, np.uint8).reshape(height.value, width.value, 3)
 
 

@@ -189,6 +189,7 @@ def _declare(lib):
         "vtk_decode_tokens_batch": (c_status, [c_void_p, c_int, u32p, c_int, c_int, c_int, ctypes.POINTER(u8p)]),
         "vtk_get_info": (c_status, [c_void_p, u8p, c_size_t, ctypes.POINTER(FileInfo)]),
         "vtk_image_load": (c_status, [ctypes.c_char_p, ctypes.POINTER(u8p), ip, ip]),
+        "vtk_image_decode": (c_status, [u8p, c_size_t, ctypes.POINTER(u8p), ip, ip]),
         "vtk_image_write_png": (c_status, [ctypes.c_char_p, u8p, c_int, c_int, c_int]),
     }
     for name, (restype, argtypes) in signatures.items():

@@ -449,6 +449,18 @@ public func vtkImageLoad(_ path: UnsafePointer<CChar>?, _ outRGB: UnsafeMutableP
     }
 }
 
+@_cdecl("vtk_image_decode")
+public func vtkImageDecode(_ data: UnsafePointer<UInt8>?, _ size: Int, _ outRGB: UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?,
+                           _ outWidth: UnsafeMutablePointer<Int32>?, _ outHeight: UnsafeMutablePointer<Int32>?) -> vtk_status {
+    guarded("vtk_image_decode") {
+        guard let outRGB, let outWidth, let outHeight else { throw APIError.invalid("out_rgb, out_width or out_height is NULL") }
+        let decoded = try ImageFile.decode(try bytes(data, size))
+        try pixels(decoded, into: outRGB)
+        outWidth.pointee = Int32(decoded.width)
+        outHeight.pointee = Int32(decoded.height)
+    }
+}
+
 @_cdecl("vtk_image_write_png")
 public func vtkImageWritePNG(_ path: UnsafePointer<CChar>?, _ rgb: UnsafePointer<UInt8>?, _ width: Int32, _ height: Int32,
                              _ stride: Int32) -> vtk_status {

@@ -178,6 +178,9 @@ vtk_status vtk_get_info(vtk_model *model, const uint8_t *data, size_t size, vtk_
  * *out_rgb is a new buffer of width * height * 3 bytes, released with vtk_free(). */
 vtk_status vtk_image_load(const char *path, uint8_t **out_rgb, int *out_width, int *out_height);
 
+/* The same from the bytes of a PNG or JPEG file in memory (size bytes at data). */
+vtk_status vtk_image_decode(const uint8_t *data, size_t size, uint8_t **out_rgb, int *out_width, int *out_height);
+
 /* Writes an RGB image as a PNG file. */
 vtk_status vtk_image_write_png(const char *path, const uint8_t *rgb, int width, int height, int stride);
 
