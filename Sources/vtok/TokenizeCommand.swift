@@ -14,6 +14,8 @@ struct Tokenize: ParsableCommand {
 
         Interrupted, the same command resumes: finished shards are kept and skipped (each is written to a temporary file and renamed). Progress goes to stderr: a bar with images/s and ETA on a terminal, otherwise a plain line now and then.
 
+        Parquet shards, and datasets spread over many machines, are the Python package's: vtok.ray runs the same tokenization on a Ray cluster (README, "On many machines (Ray)"); this verb writes .npy only.
+
         The closing line gives images/s, and the network's own time and GFLOP/s. The next batch is read and resized while the network runs, on the same cores, so that time includes their contention; `vtok bench tokenize` measures the network alone against the machine's SGEMM rate.
 
         Examples:
