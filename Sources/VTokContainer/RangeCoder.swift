@@ -106,6 +106,26 @@ public struct RangeEncoder {
         return (digits(low), digits(low + range))
     }
 
+    /// The encoder's state but for the bytes written, which only ever grow: with their count, enough
+    /// to finish the stream as it stood then (`finished(at:)`).
+    public struct State: Sendable {
+        fileprivate let low: UInt64, range: UInt64, cache: UInt8, hasCache: Bool, pendingFFs: Int, byteCount: Int
+    }
+
+    public var state: State {
+        State(low: low, range: range, cache: cache, hasCache: hasCache, pendingFFs: pendingFFs, byteCount: bytes.count)
+    }
+
+    /// `finished()` as it was when this encoder's `state` was `earlier`: the stream of the symbols
+    /// coded up to then, without coding them again.
+    public func finished(at earlier: State) -> [UInt8] {
+        var copy = self
+        copy.bytes.removeSubrange(earlier.byteCount...)
+        (copy.low, copy.range, copy.cache, copy.hasCache, copy.pendingFFs) =
+            (earlier.low, earlier.range, earlier.cache, earlier.hasCache, earlier.pendingFFs)
+        return copy.finished()
+    }
+
     /// The shortest byte string whose every continuation decodes to the symbols coded: the held-back
     /// bytes, then as few bytes of an aligned value inside the interval as can be.
     public func finished() -> [UInt8] {

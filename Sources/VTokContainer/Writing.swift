@@ -4,12 +4,43 @@ extension VTokFile {
     public func serialized(format: FileFormat, model: ModelCoding) throws(VTokError) -> [UInt8] {
         guard case .version2(let coding) = format else { return try serialized() }
         guard model.id == modelID else { throw .modelMismatch(file: modelID, model: model.id) }
-        var header = try compactHeader(coding: coding, model: model)
-        let payload: [UInt8]
+        let header = try compactHeader(coding: coding, model: model)
         switch coding {
-        case .raw: payload = try rawPayload()
-        case .arithmetic: payload = codedPayload(prior: try requirePrior(model, for: header)).bytes
+        case .raw: return version2File(header: header, payload: try rawPayload(), model: model)
+        case .arithmetic: return version2File(header: header, payload: codedPayload(prior: try requirePrior(model, for: header)).bytes, model: model)
         }
+    }
+
+    /// The most tokens per tile whose whole file in `format` fits `maxBytes`, and that file: the
+    /// largest k with `fileSizes(format:model:)[k] <= maxBytes`, and the bytes of
+    /// `truncated(toTokens: k).serialized(format:model:)`, from one pass of the range coder (its
+    /// state kept at each round that fits, the stream finished from the last). Nil when not even
+    /// the header fits.
+    public func serialized(format: FileFormat, model: ModelCoding, maxBytes: Int) throws(VTokError) -> (bytes: [UInt8], tokens: Int)? {
+        guard case .version2(.arithmetic) = format else {
+            guard let kept = try fileSizes(format: format, model: model).lastIndex(where: { $0 <= maxBytes }) else { return nil }
+            return (try truncated(toTokens: kept).serialized(format: format, model: model), kept)
+        }
+        guard model.id == modelID else { throw .modelMismatch(file: modelID, model: model.id) }
+        let header = try compactHeader(coding: .arithmetic, model: model)
+        let overhead = header.encoded(modelID: model.id).count + 2
+        var fitting: (rounds: Int, state: RangeEncoder.State)?
+        if overhead + RangeEncoder().finishedByteCount <= maxBytes { fitting = (0, RangeEncoder().state) }
+        var rounds = 0
+        let encoder = encodeRounds(prior: try requirePrior(model, for: header)) { encoder in
+            rounds += 1
+            if overhead + encoder.finishedByteCount <= maxBytes { fitting = (rounds, encoder.state) }
+        }
+        guard let fitting else { return nil }
+        let kept = truncated(toTokens: fitting.rounds)
+        let bytes = kept.version2File(header: try kept.compactHeader(coding: .arithmetic, model: model),
+                                          payload: encoder.finished(at: fitting.state), model: model)
+        return (bytes, fitting.rounds)
+    }
+
+    /// The compact header (its length byte set), the file check, then `payload`.
+    private func version2File(header: CompactHeader, payload: [UInt8], model: ModelCoding) -> [UInt8] {
+        var header = header
         header.payloadLengthLowByte = UInt8(truncatingIfNeeded: payload.count)
         let headerBytes = header.encoded(modelID: model.id)
         let check = crc16([model.id.bytes, headerBytes, payload])

@@ -11,16 +11,31 @@ public enum TokenBudget: Sendable, Equatable {
     case maxBytes(Int)
     /// The fewest tokens that decode to this PSNR (dB, 8-bit RGB), or all of them.
     case targetPSNR(Double)
+
+    /// The budget of at most one of a token count, a byte size and a quality; none: all tokens.
+    /// What `vtok encode`'s flags and the C library's options both become.
+    public init(tokens: Int?, maxBytes: Int?, targetPSNR: Double?) throws(TokenBudgetError) {
+        switch (tokens, maxBytes, targetPSNR) {
+        case (nil, nil, nil): self = .all
+        case (let count?, nil, nil): self = .tokens(count)
+        case (nil, let bytes?, nil): self = .maxBytes(bytes)
+        case (nil, nil, let quality?): self = .targetPSNR(quality)
+        default: throw .moreThanOneLimit
+        }
+    }
 }
 
 /// Why a budget cannot be met; `description` is a sentence for an error message.
 public enum TokenBudgetError: Error, Equatable, CustomStringConvertible {
+    case moreThanOneLimit
     case moreTokensThanTheModelHas(requested: Int, available: Int)
     /// `smallestUsefulBytes` is the whole file with one token per tile.
     case byteBudgetHoldsNoToken(maxBytes: Int, tiles: Int, smallestUsefulBytes: Int)
 
     public var description: String {
         switch self {
+        case .moreThanOneLimit:
+            return "give at most one of a token count, a byte size and a target PSNR"
         case .moreTokensThanTheModelHas(let requested, let available):
             return "\(requested) tokens per tile asked for; the model has \(available) tokens per tile"
         case .byteBudgetHoldsNoToken(let maxBytes, let tiles, let smallest):
@@ -30,30 +45,47 @@ public enum TokenBudgetError: Error, Equatable, CustomStringConvertible {
     }
 }
 
+/// What an encoder wrote for an image under a budget.
+public struct EncodedImage {
+    /// The file's tokens: the first k of the image's.
+    public let file: VTokFile
+    /// The whole `.vtok` file.
+    public let bytes: [UInt8]
+    /// For a quality budget, the PSNR the kept tokens decode to, and whether it reached the target
+    /// (false when even all tokens fall short).
+    public let quality: Double?
+    public let reached: Bool
+}
+
 extension VTokCodec {
-    /// The one place an encoder's budget becomes a token count (`vtok encode`, the C library).
-    /// The tokens per tile of `full` (all K tokens of `image`) that `budget` keeps, with the quality
-    /// they decode to when the budget is a quality (`reached` false when even all tokens fall short).
-    public func keptTokens(of full: VTokFile, image: RGBImage, budget: TokenBudget, format: FileFormat? = nil) throws
-        -> (tokens: Int, quality: Double?, reached: Bool) {
+    /// The one place an encoder's budget becomes a file (`vtok encode`, the C library): all tokens
+    /// of `image` (of every tile when `tiled`), cut as `budget` says, in `format` (default
+    /// `defaultFormat`). A byte budget takes the longest prefix whose whole file fits, in one pass
+    /// of the range coder, the same cut `vtok truncate --max-bytes` makes; a quality budget the
+    /// shortest prefix that decodes to it (`RateControl`).
+    public func encode(_ image: RGBImage, budget: TokenBudget, format: FileFormat? = nil, tiled: Bool = false) throws -> EncodedImage {
+        let full = encode(image, tiled: tiled), format = format ?? defaultFormat
+        func whole(_ file: VTokFile, quality: Double? = nil, reached: Bool = true) throws -> EncodedImage {
+            EncodedImage(file: file, bytes: try fileBytes(file, format: format), quality: quality, reached: reached)
+        }
         switch budget {
         case .all:
-            return (full.tokenCount, nil, true)
+            return try whole(full)
         case .tokens(let count):
             guard count <= full.tokenCount else {
                 throw TokenBudgetError.moreTokensThanTheModelHas(requested: count, available: full.tokenCount)
             }
-            return (count, nil, true)
+            return try whole(full.truncated(toTokens: count))
         case .maxBytes(let maxBytes):
-            let sizes = try fileSizes(full, format: format)
-            let kept = RateControl.tokens(fileSizes: sizes, maxBytes: maxBytes) ?? 0
-            if kept == 0 && full.tokenCount > 0 {
-                throw TokenBudgetError.byteBudgetHoldsNoToken(maxBytes: maxBytes, tiles: full.tokens.count, smallestUsefulBytes: sizes[1])
+            guard let (bytes, kept) = try full.serialized(format: format, model: modelCoding, maxBytes: maxBytes),
+                  kept > 0 || full.tokenCount == 0 else {
+                let smallest = try fileSizes(full.truncated(toTokens: 1), format: format)[1]
+                throw TokenBudgetError.byteBudgetHoldsNoToken(maxBytes: maxBytes, tiles: full.tokens.count, smallestUsefulBytes: smallest)
             }
-            return (kept, nil, true)
+            return EncodedImage(file: full.truncated(toTokens: kept), bytes: bytes, quality: nil, reached: true)
         case .targetPSNR(let target):
             let choice = try RateControl.tokens(for: full, reaching: target) { PSNR.rgb(image, try decode($0)) }
-            return (choice.tokens, choice.quality, choice.reached)
+            return try whole(full.truncated(toTokens: choice.tokens), quality: choice.quality, reached: choice.reached)
         }
     }
 }

@@ -36,6 +36,13 @@ struct ContainerReading {
         return try codec.fileSizes(file, format: format)
     }
 
+    /// The longest prefix of `file` whose whole file in the input's format fits `maxBytes`, and its
+    /// bytes (`VTokFile.serialized(format:model:maxBytes:)`, the cut `vtok encode --max-bytes`
+    /// makes); nil when not even the header fits.
+    func bytes(_ file: VTokFile, maxBytes: Int) throws -> (bytes: [UInt8], tokens: Int)? {
+        try file.serialized(format: format, model: codec?.modelCoding ?? ModelCoding(id: file.modelID, prior: nil), maxBytes: maxBytes)
+    }
+
     /// `file`'s bytes in the input's format.
     func bytes(_ file: VTokFile) throws -> [UInt8] {
         guard let codec else { return try file.serialized() }

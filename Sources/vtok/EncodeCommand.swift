@@ -75,9 +75,8 @@ struct Encode: ParsableCommand {
         let limits = ImageLimits(maxPixels: maxPixels)
         try jobs.run(model: model, workers: self.jobs) { codec, input, outputPath in
             let image = try CLIError.withPixelLimit(input: input) { try ImageFile.load(path: input, limits: limits) }
-            let full = codec.encode(image, tiled: tiles)
-            let kept = try keptTokens(full, image: image, codec: codec, input: input)
-            try FileIO.write(try codec.fileBytes(full.truncated(toTokens: kept), format: format(codec)), to: outputPath)
+            let encoded = try encode(image, codec: codec, input: input)
+            try FileIO.write(encoded.bytes, to: outputPath)
         }
     }
 
@@ -94,22 +93,22 @@ struct Encode: ParsableCommand {
         }
     }
 
-    private func keptTokens(_ file: VTokFile, image: RGBImage, codec: VTokCodec, input: String) throws -> Int {
-        let budget: TokenBudget = if let tokens { .tokens(tokens) } else if let maxBytes { .maxBytes(maxBytes) }
-            else if let targetPsnr { .targetPSNR(targetPsnr) } else { .all }
-        let choice: (tokens: Int, quality: Double?, reached: Bool)
+    private func encode(_ image: RGBImage, codec: VTokCodec, input: String) throws -> EncodedImage {
+        let encoded: EncodedImage
         do {
-            choice = try codec.keptTokens(of: file, image: image, budget: budget, format: format(codec))
+            let budget = try TokenBudget(tokens: tokens, maxBytes: maxBytes, targetPSNR: targetPsnr)
+            encoded = try codec.encode(image, budget: budget, format: format(codec), tiled: tiles)
         } catch let error as TokenBudgetError {
             switch error {
+            case .moreThanOneLimit: throw CLIError.usage("\(error)")
             case .moreTokensThanTheModelHas: throw CLIError.usage("--tokens: \(error)")
             case .byteBudgetHoldsNoToken: throw CLIError.usage("\(input): --max-bytes \(error)")
             }
         }
-        if let targetPsnr, let quality = choice.quality, !choice.reached {
-            warn("\(input): all \(file.tokenCount) tokens reach only \(String(format: "%.2f", quality)) dB, below \(targetPsnr)")
+        if let targetPsnr, let quality = encoded.quality, !encoded.reached {
+            warn("\(input): all \(encoded.file.tokenCount) tokens reach only \(String(format: "%.2f", quality)) dB, below \(targetPsnr)")
         }
-        return choice.tokens
+        return encoded
     }
 }
 

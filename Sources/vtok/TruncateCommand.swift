@@ -52,19 +52,16 @@ struct Truncate: ParsableCommand {
         let reading = try ContainerReading(bytes: input, path: file, model: model)
         for warning in reading.warnings { warn("\(file): \(warning)") }
         let parsed = reading.file
-        let kept: VTokFile
         if let tokens {
             guard tokens <= parsed.tokenCount else {
                 throw CLIError.usage("\(file) holds \(parsed.tokenCount) tokens per tile; cannot keep \(tokens)")
             }
-            kept = parsed.truncated(toTokens: tokens)
+            try FileIO.write(try reading.bytes(parsed.truncated(toTokens: tokens)), to: output)
         } else {
-            let sizes = try reading.fileSizes(parsed)
-            guard let count = RateControl.tokens(fileSizes: sizes, maxBytes: bytes!) else {
-                throw CLIError.usage("--max-bytes \(bytes!): even the header of \(file) takes \(sizes[0]) bytes")
+            guard let (cut, _) = try reading.bytes(parsed, maxBytes: bytes!) else {
+                throw CLIError.usage("--max-bytes \(bytes!): even the header of \(file) takes \(try reading.fileSizes(parsed)[0]) bytes")
             }
-            kept = parsed.truncated(toTokens: count)
+            try FileIO.write(cut, to: output)
         }
-        try FileIO.write(try reading.bytes(kept), to: output)
     }
 }

@@ -157,6 +157,31 @@ final class Version2Tests: XCTestCase {
         XCTAssertEqual(thrownError { () throws(VTokError) in try VTokFile.read(bytes, model: noPrior) }, .priorRequired)
     }
 
+    /// A byte budget in one coder pass gives exactly the file of the longest prefix that fits, for
+    /// every budget, every format, tiled or not.
+    func testTheLongestPrefixThatFitsABudgetInOnePass() throws {
+        var rng = SeededGenerator(seed: 23)
+        for (width, height, tiles) in [(64, 48, TileLayout.single), (300, 200, .tiled(side: 256))] {
+            let prior = Self.randomPrior(positions: 30, using: &rng)
+            let model = ModelCoding(id: testModelID, prior: prior)
+            let full = file(width: width, height: height, tiles: tiles,
+                            tokens: Self.tokens(count: 30, tiles: tiles.tileCount(width: width, height: height), prior: prior, using: &rng))
+            for format in [FileFormat.version2(.arithmetic), .version2(.raw), .version1] {
+                let sizes = try full.fileSizes(format: format, model: model)
+                for maxBytes in 0...sizes.last! + 2 {
+                    let result = try full.serialized(format: format, model: model, maxBytes: maxBytes)
+                    guard let kept = sizes.lastIndex(where: { $0 <= maxBytes }) else {
+                        XCTAssertNil(result, "\(format) \(maxBytes) B")
+                        continue
+                    }
+                    XCTAssertEqual(result?.tokens, kept, "\(format) \(maxBytes) B")
+                    XCTAssertEqual(result?.bytes, try full.truncated(toTokens: kept).serialized(format: format, model: model),
+                                   "\(format) \(maxBytes) B")
+                }
+            }
+        }
+    }
+
     func testTrailingBytesAndOtherVersions() throws {
         var rng = SeededGenerator(seed: 2)
         let prior = Self.randomPrior(positions: 10, using: &rng)

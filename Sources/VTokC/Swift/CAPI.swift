@@ -231,36 +231,32 @@ private func bytes(_ data: UnsafePointer<UInt8>?, _ size: Int) throws -> [UInt8]
 // MARK: Encoding
 
 private struct EncodeChoice {
-    var tokens: Int?
-    var maxBytes: Int?
-    var targetPSNR: Double?
+    var budget = TokenBudget.all
     var tiled = false
 
     init(_ options: UnsafePointer<vtk_encode_options>?) throws {
         guard let options = options?.pointee else { return }
         if options.tokens < -1 { throw APIError.invalid("tokens \(options.tokens) must be -1 (all) or 0 or more") }
-        if options.tokens >= 0 { tokens = Int(options.tokens) }
         if options.max_bytes < 0 { throw APIError.invalid("max_bytes \(options.max_bytes) must be 0 (none) or positive") }
-        if options.max_bytes > 0 { maxBytes = Int(options.max_bytes) }
         if !options.target_psnr.isFinite || options.target_psnr < 0 {
             throw APIError.invalid("target_psnr \(options.target_psnr) must be 0 (none) or a positive number of dB")
         }
-        if options.target_psnr > 0 { targetPSNR = options.target_psnr }
-        guard [tokens != nil, maxBytes != nil, targetPSNR != nil].filter({ $0 }).count <= 1 else {
+        do {
+            budget = try TokenBudget(tokens: options.tokens >= 0 ? Int(options.tokens) : nil,
+                                     maxBytes: options.max_bytes > 0 ? Int(options.max_bytes) : nil,
+                                     targetPSNR: options.target_psnr > 0 ? options.target_psnr : nil)
+        } catch {
             throw APIError.invalid("set at most one of tokens, max_bytes and target_psnr")
         }
         guard options.tiled == 0 || options.tiled == 1 else { throw APIError.invalid("tiled must be 0 or 1") }
         tiled = options.tiled == 1
     }
 
-    /// The file the options ask for, from all K tokens: cut to a count, a byte budget or a quality,
-    /// as `vtok encode` cuts it (`VTokCodec.keptTokens`).
-    func file(encoding image: RGBImage, with codec: VTokCodec) throws -> VTokFile {
-        let full = codec.encode(image, tiled: tiled)
-        let budget: TokenBudget = if let tokens { .tokens(tokens) } else if let maxBytes { .maxBytes(maxBytes) }
-            else if let targetPSNR { .targetPSNR(targetPSNR) } else { .all }
+    /// The file the options ask for, cut from all K tokens as `vtok encode` cuts it
+    /// (`VTokCodec.encode(_:budget:)`).
+    func encoded(_ image: RGBImage, with codec: VTokCodec) throws -> EncodedImage {
         do {
-            return full.truncated(toTokens: try codec.keptTokens(of: full, image: image, budget: budget).tokens)
+            return try codec.encode(image, budget: budget, tiled: tiled)
         } catch let error as TokenBudgetError {
             throw APIError.invalid("\(error)")
         }
@@ -276,7 +272,7 @@ public func vtkEncode(_ model: OpaquePointer?, _ rgb: UnsafePointer<UInt8>?, _ w
         guard let outData, let outSize else { throw APIError.invalid("out_data or out_size is NULL") }
         let picture = try image(rgb, width, height, stride)
         let choice = try EncodeChoice(options)
-        let data = try model.withCodec { codec in try codec.fileBytes(try choice.file(encoding: picture, with: codec)) }
+        let data = try model.withCodec { codec in try choice.encoded(picture, with: codec).bytes }
         outData.pointee = try mallocCopy(data)
         outSize.pointee = data.count
     }
@@ -291,7 +287,7 @@ public func vtkEncodeTokens(_ model: OpaquePointer?, _ rgb: UnsafePointer<UInt8>
         guard let outIDs, let outTiles, let outTokens else { throw APIError.invalid("out_ids, out_tiles or out_tokens is NULL") }
         let picture = try image(rgb, width, height, stride)
         let choice = try EncodeChoice(options)
-        let file = try model.withCodec { codec in try choice.file(encoding: picture, with: codec) }
+        let file = try model.withCodec { codec in try choice.encoded(picture, with: codec).file }
         outIDs.pointee = try mallocCopy(file.tokens.flatMap { $0 })
         outTiles.pointee = Int32(file.tokens.count)
         outTokens.pointee = Int32(file.tokenCount)
