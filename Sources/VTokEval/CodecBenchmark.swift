@@ -69,7 +69,7 @@ public enum CodecBenchmark {
                 timings[4] += Date().timeIntervalSince(writeStart)
                 timings[0] += Date().timeIntervalSince(start)
                 start = Date()
-                let parsed = try codec.parse(file).file
+                let parsed = try codec.read(file).file
                 timings[5] += Date().timeIntervalSince(start)
                 _ = try codec.decode(parsed)
                 timings[1] += Date().timeIntervalSince(start)

@@ -38,7 +38,7 @@ public struct TokenizerCodec: RateDistortionCodec, @unchecked Sendable {
         let counts = tokenCounts.filter { $0 < full.tokenCount } + [full.tokenCount]
         return try Set(counts + fillingBudgets).sorted().map { count in
             let bytes = try codec.fileBytes(full.truncated(toTokens: count))
-            let (decoded, decodeSeconds) = try timed { try codec.decode(try codec.parse(bytes).file) }
+            let (decoded, decodeSeconds) = try timed { try codec.decode(try codec.read(bytes).file) }
             return OperatingPoint(setting: "\(count) tokens", bytes: bytes.count, decoded: decoded,
                                   encodeSeconds: encodeSeconds, decodeSeconds: decodeSeconds)
         }

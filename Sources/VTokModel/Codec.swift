@@ -189,12 +189,6 @@ public final class VTokCodec {
         }
     }
 
-    /// `read`, for callers that need only the tokens and the warnings.
-    public func parse(_ bytes: [UInt8]) throws -> (file: VTokFile, warnings: [VTokWarning]) {
-        let reading = try read(bytes)
-        return (reading.file, reading.warnings)
-    }
-
     /// `sizes[k]`: the whole-file size in bytes of `file` cut to its first k tokens per tile.
     public func fileSizes(_ file: VTokFile, format: FileFormat? = nil) throws -> [Int] {
         try file.fileSizes(format: format ?? defaultFormat, model: modelCoding)

@@ -47,14 +47,14 @@ struct Decode: ParsableCommand {
         let limits = ImageLimits(maxPixels: maxPixels)
         try jobs.run(model: model, workers: self.jobs) { codec, input, outputPath in
             let format = try OutputImageFormat(path: outputPath)
-            let (parsed, warnings): (VTokFile, [VTokWarning])
+            let reading: VTokReading
             do {
-                (parsed, warnings) = try codec.parse(try FileIO.read(input))
+                reading = try codec.read(try FileIO.read(input))
             } catch let error as VTokError {
                 throw ContainerReading.cliError(error, path: input)
             }
-            for warning in warnings { warn("\(input): \(warning)") }
-            var file = parsed
+            for warning in reading.warnings { warn("\(input): \(warning)") }
+            var file = reading.file
             if let tokens {
                 guard tokens <= file.tokenCount else {
                     throw CLIError.usage("\(input) holds \(file.tokenCount) tokens per tile; cannot decode \(tokens)")

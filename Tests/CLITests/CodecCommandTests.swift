@@ -37,7 +37,7 @@ final class CodecCommandTests: XCTestCase {
     private func bytes(_ file: String) throws -> [UInt8] { [UInt8](try Data(contentsOf: URL(fileURLWithPath: file))) }
 
     /// The tokens of a file the CLI wrote with the test model.
-    private func read(_ file: String) throws -> VTokFile { try VTokCodec(contentsOf: modelPath).parse(try bytes(file)).file }
+    private func read(_ file: String) throws -> VTokFile { try VTokCodec(contentsOf: modelPath).read(try bytes(file)).file }
 
     /// The first k tokens of a K-token encoding are the k-token encoding, byte for byte.
     func testEncodeThenTruncateEqualsEncodingFewerTokens() throws {
@@ -261,14 +261,14 @@ final class CodecCommandTests: XCTestCase {
         XCTAssertTrue(tokens.stderr.contains("truncated"), tokens.stderr)
         let determined = ends.lastIndex { $0 <= ends[5] }!
         XCTAssertGreaterThanOrEqual(determined, 5)
-        let expected = try VTokCodec(contentsOf: coded).parse(all).file.tokens[0].prefix(determined)
+        let expected = try VTokCodec(contentsOf: coded).read(all).file.tokens[0].prefix(determined)
         XCTAssertEqual(tokens.stdout.trimmingCharacters(in: .whitespacesAndNewlines), expected.map(String.init).joined(separator: " "))
 
         // --payload raw: fixed-width ids, the same tokens.
         XCTAssertEqual(try CLI.run(["encode", image, "--model", coded, "--payload", "raw", "-o", path("raw.vtok")]).status, 0)
         XCTAssertEqual(try bytes(path("raw.vtok")).count, 12 + (12 * 10 + 7) / 8)
-        XCTAssertEqual(try VTokCodec(contentsOf: coded).parse(try bytes(path("raw.vtok"))).file.tokens,
-                       try VTokCodec(contentsOf: coded).parse(all).file.tokens)
+        XCTAssertEqual(try VTokCodec(contentsOf: coded).read(try bytes(path("raw.vtok"))).file.tokens,
+                       try VTokCodec(contentsOf: coded).read(all).file.tokens)
         let noPrior = try CLI.run(["encode", image, "--model", modelPath, "--payload", "arithmetic", "-o", path("x.vtok")])
         XCTAssertEqual(noPrior.status, 4)
         XCTAssertTrue(noPrior.stderr.contains("no prior"), noPrior.stderr)

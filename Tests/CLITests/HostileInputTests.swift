@@ -95,7 +95,7 @@ final class HostileInputTests: XCTestCase {
             XCTAssertLessThan(Date().timeIntervalSince(start), 10, "\(tiles)")
             XCTAssertFalse(FileManager.default.fileExists(atPath: path("out.png")))
 
-            XCTAssertThrowsError(try codec.decode(try codec.parse(try bytes(hostile)).file)) { error in
+            XCTAssertThrowsError(try codec.decode(try codec.read(try bytes(hostile)).file)) { error in
                 guard case ImageError.tooLarge = error else { return XCTFail("\(error)") }
             }
           }
@@ -124,7 +124,7 @@ final class HostileInputTests: XCTestCase {
         assertFails(refused, status: 2, mentions: ["--max-pixels", "128x128"])
         let accepted = try run(["decode", tiled, "--model", modelPath, "--max-pixels", "16384", "-o", path("t.png")])
         XCTAssertEqual(accepted.status, 0, accepted.stderr)
-        let file = try codec.parse(try bytes(tiled)).file
+        let file = try codec.read(try bytes(tiled)).file
         XCTAssertThrowsError(try codec.decode(file, limits: ImageLimits(maxPixels: 16383)))
         XCTAssertEqual(try codec.decode(file, limits: ImageLimits(maxPixels: 16384)).width, 65)
     }
@@ -178,7 +178,7 @@ final class HostileInputTests: XCTestCase {
     func testAByteBudgetWithRoomForNoTokensIsRefusedNamingTheMinimum() throws {
         let image = try writeImage(width: 20, height: 10, name: "a.png")
         XCTAssertEqual(try run(["encode", image, "--model", modelPath, "-o", path("all.vtok")]).status, 0)
-        let sizes = try codec.fileSizes(try codec.parse(try bytes(path("all.vtok"))).file)
+        let sizes = try codec.fileSizes(try codec.read(try bytes(path("all.vtok"))).file)
         let result = try run(["encode", image, "--model", modelPath, "--max-bytes", "\(sizes[1] - 1)", "-o", path("x.vtok")])
         assertFails(result, status: 1, mentions: ["--max-bytes", "\(sizes[1]) bytes"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: path("x.vtok")))

@@ -230,7 +230,7 @@ final class ConvolutionalTokenizerTests: XCTestCase {
         for tiled in [false, true] {
             let file = codec.encode(image, tiled: tiled)
             XCTAssertEqual(file.tokens.count, tiled ? 3 * 2 : 1)
-            let decoded = try codec.decode(try codec.parse(try codec.fileBytes(file.truncated(toTokens: 9))).file)
+            let decoded = try codec.decode(try codec.read(try codec.fileBytes(file.truncated(toTokens: 9))).file)
             XCTAssertEqual([decoded.width, decoded.height], [75, 41])
         }
     }

@@ -124,17 +124,17 @@ public func vtokFuzzDecode(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let tinyCodec = mode & 8 != 0 ? layeredCodecs[Int(mode >> 4) & 1] : mode & 4 == 0 ? transformerCodec : convolutionalCodec
     if mode & 1 == 0 {
         // The codec-level reader (any version, with the tiny model's coding), then the container's.
-        if let (file, _) = try? tinyCodec.parse(Array(bytes.dropFirst())) { check(file, codec: tinyCodec) }
+        if let reading = try? tinyCodec.read(Array(bytes.dropFirst())) { check(reading.file, codec: tinyCodec) }
         if let (file, _) = try? VTokFile.parse(Array(bytes.dropFirst())) { check(file, codec: tinyCodec) }
     } else {
         let file = structuredFile(bytes.dropFirst(), codec: tinyCodec)
         // The codec's own format (version 2) and version 1, as the CLI writes them.
         let format: FileFormat = mode & 2 == 0 ? tinyCodec.defaultFormat : .version1
         guard let written = try? tinyCodec.fileBytes(file, format: format) else { return 0 }
-        guard let (read, warnings) = try? tinyCodec.parse(written), warnings.isEmpty, read == file else {
+        guard let reading = try? tinyCodec.read(written), reading.warnings.isEmpty, reading.file == file else {
             preconditionFailure("a file vtok wrote does not read back")
         }
-        check(read, codec: tinyCodec)
+        check(reading.file, codec: tinyCodec)
     }
     return 0
 }

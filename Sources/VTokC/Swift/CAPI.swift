@@ -330,7 +330,7 @@ public func vtkDecode(_ model: OpaquePointer?, _ data: UnsafePointer<UInt8>?, _ 
         let model = try handle(model)
         guard let outRGB, let outWidth, let outHeight else { throw APIError.invalid("out_rgb, out_width or out_height is NULL") }
         let input = try bytes(data, size)
-        let decoded = try model.withCodec { codec in try codec.decode(try codec.parse(input).file) }
+        let decoded = try model.withCodec { codec in try codec.decode(try codec.read(input).file) }
         try pixels(decoded, into: outRGB)
         outWidth.pointee = Int32(decoded.width)
         outHeight.pointee = Int32(decoded.height)
@@ -416,7 +416,8 @@ public func vtkGetInfo(_ model: OpaquePointer?, _ data: UnsafePointer<UInt8>?, _
     guarded("vtk_get_info") {
         let model = try handle(model)
         guard let outInfo else { throw APIError.invalid("out_info is NULL") }
-        let (file, warnings) = try model.codec.parse(try bytes(data, size))
+        let reading = try model.codec.read(try bytes(data, size))
+        let (file, warnings) = (reading.file, reading.warnings)
         var declared = file.tokenCount
         for case .truncated(let declaredTokens, _, _, _) in warnings { declared = declaredTokens }
         var side = 0
