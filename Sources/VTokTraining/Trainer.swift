@@ -136,9 +136,9 @@ public final class Trainer {
         case (false, false):
             config = try resolve(TrainingConfig()) ?? TrainingConfig()
         case (false, true):
-            throw .checkpointConflict("--resume: \(output.checkpoint) does not exist; leave out --resume to start a new run")
+            throw .noCheckpointToResume(output.checkpoint)
         case (true, false):
-            throw .checkpointConflict("\(output.checkpoint) already exists; pass --resume to continue that run, or choose another --out")
+            throw .checkpointExists(output.checkpoint)
         case (true, true):
             let file: WeightsFile
             do {
@@ -160,10 +160,7 @@ public final class Trainer {
                 guard differing.isEmpty else {
                     let stored = stored.flattened(), given = compared.flattened()
                     let details = differing.map { "\($0) (checkpoint \(stored[$0] ?? "absent"), config \(given[$0] ?? "absent"))" }
-                    throw .checkpoint("--resume with a config that differs from the checkpoint's in: "
-                                      + details.joined(separator: ", ")
-                                      + ". Only \(TrainingConfig.fieldsResumeMayChange.sorted().joined(separator: ", ")) may change; "
-                                      + "resume without --config to use the checkpoint's, or start a new run in another --out")
+                    throw .resumedConfigDiffers(details.joined(separator: ", "), mayChange: TrainingConfig.fieldsResumeMayChange.sorted())
                 }
                 config = requested
             }
@@ -191,7 +188,7 @@ public final class Trainer {
         }
         var warmStartNote: String?
         if let initialWeights {
-            guard checkpoint == nil else { throw .checkpointConflict("a warm start begins a new run; it cannot resume one") }
+            guard checkpoint == nil else { throw .warmStart("a warm start begins a new run; it cannot resume one") }
             warmStartNote = try Self.warmStart(tokenizer, from: initialWeights.file, path: initialWeights.path)
         }
         optimizer = AdamW(parameters: tokenizer.parameters, config: config.adamW)
@@ -241,10 +238,10 @@ public final class Trainer {
         do {
             fresh = try file.loadShared(into: tokenizer.parameters)
         } catch {
-            throw .invalidConfig("--init-from \(path) has another architecture: \(error)")
+            throw .warmStart("\(path) has another architecture: \(error)")
         }
         guard fresh.count < tokenizer.parameters.count else {
-            throw .invalidConfig("--init-from \(path) holds none of the model's parameters")
+            throw .warmStart("\(path) holds none of the model's parameters")
         }
         let history = ["steps", "hours"].compactMap { file.metadata["vtok.training." + $0] }
         return "\(path) (" + (history.isEmpty ? "no training record" : history.joined(separator: ", "))
@@ -340,11 +337,11 @@ public final class Trainer {
         try writeCheckpoint(clock: clock)
         let finished = state.step >= config.totalSteps
         if interrupted {
-            emit("interrupted at step \(state.step)/\(config.totalSteps); checkpoint written, continue with --resume")
+            emit("interrupted at step \(state.step)/\(config.totalSteps); checkpoint written")
         } else if finished {
             emit("done: \(state.step) steps, \(formatDuration(state.elapsedSeconds)); model in \(output.model)")
         } else {
-            emit("stopped at step \(state.step)/\(config.totalSteps); checkpoint written, continue with --resume")
+            emit("stopped at step \(state.step)/\(config.totalSteps); checkpoint written")
         }
         return TrainingResult(step: state.step, finished: finished, interrupted: interrupted, lastValidation: lastValidation)
     }

@@ -232,19 +232,30 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
     case invalidConfig(String)
     /// A data directory is missing or holds no usable image.
     case noImages(String)
-    /// The output directory already holds a checkpoint and --resume was not given, or --resume was
-    /// given and it holds none: the command line must change.
-    case checkpointConflict(String)
-    /// The checkpoint is unreadable, or was written with another config.
+    /// A resume was asked for and the output folder holds no checkpoint (its path).
+    case noCheckpointToResume(String)
+    /// A new run was asked for and the output folder holds a checkpoint (its path).
+    case checkpointExists(String)
+    /// A resume was given a config that differs from the checkpoint's in fields that must not change:
+    /// what differs, and which fields may.
+    case resumedConfigDiffers(String, mayChange: [String])
+    /// The checkpoint is unreadable, or does not fit the model.
     case checkpoint(String)
+    /// The weights a new run starts from do not fit it.
+    case warmStart(String)
     /// An output file could not be written.
     case output(String)
 
     public var description: String {
         switch self {
         case .invalidConfig(let message): return "invalid training config: \(message)"
-        case .noImages(let message), .checkpointConflict(let message), .checkpoint(let message), .output(let message):
-            return message
+        case .noCheckpointToResume(let path): return "no checkpoint to resume: \(path) does not exist"
+        case .checkpointExists(let path): return "\(path) already exists: resume that run, or train into another folder"
+        case .resumedConfigDiffers(let details, let mayChange):
+            return "the config differs from the checkpoint's in: \(details). Only \(mayChange.joined(separator: ", ")) may change "
+                + "when a run resumes"
+        case .warmStart(let message): return "cannot start from those weights: \(message)"
+        case .noImages(let message), .checkpoint(let message), .output(let message): return message
         }
     }
 }

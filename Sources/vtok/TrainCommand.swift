@@ -84,7 +84,13 @@ struct Train: ParsableCommand {
         } catch let error as TrainingError {
             switch error {
             case .invalidConfig, .noImages, .checkpoint: throw CLIError.badInput(error.description)
-            case .checkpointConflict: throw CLIError.usage(error.description)
+            case .warmStart(let message): throw CLIError.badInput("--init-from \(initFrom ?? ""): \(message)")
+            case .noCheckpointToResume(let path):
+                throw CLIError.usage("--resume: \(path) does not exist; leave out --resume to start a new run")
+            case .checkpointExists(let path):
+                throw CLIError.usage("\(path) already exists; pass --resume to continue that run, or choose another --out")
+            case .resumedConfigDiffers:
+                throw CLIError.badInput("--resume: \(error); resume without --config to use the checkpoint's, or start a new run in another --out")
             case .output: throw CLIError.outputFailed(error.description)
             }
         }
@@ -132,6 +138,7 @@ struct Train: ParsableCommand {
         trainer.record["data"] = PortablePath.relative(data!)
         trainer.record["command"] = PortablePath.relativeWords((["vtok"] + CommandLine.arguments.dropFirst()).joined(separator: " "))
         StopSignal.install()
-        try trainer.run(untilStep: untilStep) { StopSignal.isRequested }
+        let result = try trainer.run(untilStep: untilStep) { StopSignal.isRequested }
+        if !result.finished { progress.line("continue with --resume") }
     }
 }

@@ -125,14 +125,14 @@ final class TrainerTests: XCTestCase {
         try trainer(config, out: "run").run()
 
         XCTAssertThrowsError(try trainer(config, out: "run")) { error in
-            guard case TrainingError.checkpointConflict(let message) = error else { return XCTFail("\(error)") }
-            XCTAssert(message.contains("--resume"), message)
+            guard case TrainingError.checkpointExists(let path) = error else { return XCTFail("\(error)") }
+            XCTAssert(path.hasSuffix("checkpoint.safetensors"), path)
         }
         var changed = config
         changed.batchSize = 4
         changed.model.transformer.width = 64
         XCTAssertThrowsError(try trainer(changed, out: "run", resume: true)) { error in
-            guard case TrainingError.checkpoint(let message) = error else { return XCTFail("\(error)") }
+            guard case TrainingError.resumedConfigDiffers(let message, _) = error else { return XCTFail("\(error)") }
             XCTAssert(message.contains("batchSize") && message.contains("model.width"), message)
             XCTAssertFalse(message.contains("totalSteps ("), message)
             XCTAssert(message.contains("batchSize (checkpoint 8, config 4)"), message)
