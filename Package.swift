@@ -68,13 +68,14 @@ let package = Package(
 
         // What the end-to-end tests share: running the built binary, temporary directories.
         .target(name: "VTokTestSupport", path: "Tests/VTokTestSupport"),
+        .target(name: "VTokTestModels", dependencies: ["VTokModel"], path: "Tests/VTokTestModels"),
         .testTarget(name: "VTokImageTests", dependencies: ["VTokImage", "CPNG", "CJPEG", "VTokTestSupport"]),
         .testTarget(name: "VTokContainerTests", dependencies: ["VTokContainer", "VTokTestSupport"]),
         .testTarget(name: "VTokNNTests", dependencies: ["VTokNN"]),
-        .testTarget(name: "VTokModelTests", dependencies: ["VTokModel", "VTokNN", "VTokImage", "VTokContainer"]),
-        .testTarget(name: "VTokTrainingTests", dependencies: ["VTokTraining", "VTokModel", "VTokNN", "VTokImage", "VTokTestSupport"]),
+        .testTarget(name: "VTokModelTests", dependencies: ["VTokModel", "VTokNN", "VTokImage", "VTokContainer", "VTokTestModels"]),
+        .testTarget(name: "VTokTrainingTests", dependencies: ["VTokTraining", "VTokModel", "VTokNN", "VTokImage", "VTokTestSupport", "VTokTestModels"]),
         .testTarget(name: "VTokEvalTests", dependencies: ["VTokEval", "VTokImage"]),
         .testTarget(name: "VTokCTests", dependencies: ["VTokC", "VTokImage"]),
-        .testTarget(name: "CLITests", dependencies: ["VTokContainer", "VTokImage", "VTokModel", "VTokEval", "VTokTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["VTokContainer", "VTokImage", "VTokModel", "VTokEval", "VTokTestSupport", "VTokTestModels"]),
     ]
 )

@@ -1,21 +1,11 @@
 import VTokContainer
 import VTokImage
 import VTokNN
+import VTokTestModels
 import XCTest
 @testable import VTokModel
 
-/// 16×16 working resolution, two stages to a 4×4×4 latent grid: 4 blocks a channel, 16 tokens.
-func tinyConvolutionalConfig() -> ConvolutionalConfig {
-    var config = ConvolutionalConfig()
-    config.resolution = 32
-    config.workingResolution = 16
-    config.stages = 2
-    config.kernelSize = 3
-    config.channels = 6
-    config.latentChannels = 4
-    config.rateWeight = 0.1
-    return config
-}
+func tinyConvolutionalConfig() -> ConvolutionalConfig { TinyModels.convolutional }
 
 final class ConvolutionalTokenizerTests: XCTestCase {
     func testShapeTokensAndOutputSize() throws {

@@ -2,22 +2,11 @@ import Foundation
 import VTokContainer
 import VTokImage
 import VTokNN
+import VTokTestModels
 import XCTest
 @testable import VTokModel
 
-/// The tiny convolutional model as the base (16 tokens), a detail layer of 4 channels on 8×8-pixel
-/// blocks of the image's own pixels, fixed-size squares of 32.
-func tinyLayeredConfig() -> LayeredConfig {
-    var config = LayeredConfig()
-    config.resolution = 32
-    config.base = tinyConvolutionalConfig()
-    var detail = tinyConvolutionalConfig()
-    detail.resolution = 16
-    detail.workingResolution = 16
-    detail.seed = 7
-    config.detail = detail
-    return config
-}
+func tinyLayeredConfig() -> LayeredConfig { TinyModels.layered }
 
 func randomRGBImage(width: Int, height: Int, seed: UInt64) -> RGBImage {
     var rng = SeededRandom(seed: seed)

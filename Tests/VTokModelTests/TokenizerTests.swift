@@ -2,26 +2,13 @@ import Foundation
 import VTokContainer
 import VTokImage
 import VTokNN
+import VTokTestModels
 import XCTest
 @testable import VTokModel
 
-/// A tokenizer small enough for debug builds: 16×16 working images, 4×4 patches, K = 8.
+/// The tiny transformer with two encoder layers and 2×3-bit tokens, K = 8.
 func tinyConfig(linearPathTokens: Int = 4) -> TransformerConfig {
-    var config = TransformerConfig()
-    config.resolution = 32
-    config.workingResolution = 16
-    config.patchSize = 4
-    config.width = 32
-    config.heads = 2
-    config.encoderLayers = 2
-    config.decoderLayers = 1
-    config.mlpRatio = 2
-    config.maxTokens = 8
-    config.tokensPerRegister = 2
-    config.groups = 2
-    config.bitsPerGroup = 3
-    config.linearPathTokens = linearPathTokens
-    return config
+    TinyModels.transformer(bitsPerGroup: 3, encoderLayers: 2, mlpRatio: 2, linearPathTokens: linearPathTokens)
 }
 
 func randomImages(batch: Int, resolution: Int, seed: UInt64) -> Tensor {

@@ -2,40 +2,14 @@ import Foundation
 import VTokImage
 import VTokModel
 import VTokNN
+import VTokTestModels
 import XCTest
 @testable import VTokTraining
 
 /// The tiny model and run the tests train: 16×16 working resolution, a few thousand parameters.
 enum Tiny {
-    static var model: TransformerConfig {
-        var model = TransformerConfig()
-        model.resolution = 32
-        model.workingResolution = 16
-        model.patchSize = 4
-        model.width = 32
-        model.heads = 2
-        model.encoderLayers = 1
-        model.decoderLayers = 1
-        model.maxTokens = 8
-        model.tokensPerRegister = 2
-        model.groups = 2
-        model.bitsPerGroup = 4
-        model.linearPathTokens = 4
-        return model
-    }
-
-    /// The convolutional architecture at the same sizes: 16×16 working, a 4×4×4 latent grid, 16 tokens.
-    static var convolutional: ConvolutionalConfig {
-        var model = ConvolutionalConfig()
-        model.resolution = 32
-        model.workingResolution = 16
-        model.stages = 2
-        model.kernelSize = 3
-        model.channels = 6
-        model.latentChannels = 4
-        model.rateWeight = 0.1
-        return model
-    }
+    static var model: TransformerConfig { TinyModels.transformer() }
+    static var convolutional: ConvolutionalConfig { TinyModels.convolutional }
 
     static var config: TrainingConfig {
         var config = TrainingConfig()
