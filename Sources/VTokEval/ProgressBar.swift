@@ -91,7 +91,10 @@ public final class ProgressBar: @unchecked Sendable {
         let elapsed = Date().timeIntervalSince(start)
         var text = "\(noun) \(done)/\(total) [" + String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
             + "] \(done * 100 / max(total, 1))%"
-        if done > 0 && elapsed > 0 { text += String(format: "  %.1f %@/s", Double(done) / elapsed, noun) }
+        if done > 0 && elapsed > 0 {
+            let rate = Double(done) / elapsed
+            text += rate >= 1 ? String(format: "  %.1f %@/s", rate, noun) : String(format: "  %.1f s each", 1 / rate)
+        }
         if done > 0 && done < total {
             let remaining = Int(elapsed / Double(done) * Double(total - done))
             text += "  ETA \(remaining / 60):" + String(format: "%02d", remaining % 60)
