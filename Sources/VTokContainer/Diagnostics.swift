@@ -21,10 +21,6 @@ public enum VTokError: Error, Equatable, Sendable, CustomStringConvertible {
     case trailingBytes(count: Int)
     /// The tokens of a file being written do not fit its header fields.
     case invalidTokens(String)
-    /// A truncation asked for more tokens per tile than the file holds.
-    case notEnoughTokens(requested: Int, available: Int)
-    /// A byte budget smaller than the header.
-    case byteBudgetBelowHeader(maxBytes: Int)
     /// The file was written by another model than the one decoding it.
     case modelMismatch(file: ModelID, model: ModelID)
     /// A version 2 file's 4-bit header check, seeded with the model id, fails: the header was
@@ -62,10 +58,6 @@ public enum VTokError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(count) unexpected bytes after the payload (a concatenated or damaged file)"
         case .invalidTokens(let reason):
             return "invalid tokens: \(reason)"
-        case .notEnoughTokens(let requested, let available):
-            return "cannot keep \(requested) tokens per tile: the file holds \(available)"
-        case .byteBudgetBelowHeader(let maxBytes):
-            return "\(maxBytes) bytes cannot hold even the \(VTokHeader.size)-byte header"
         case .modelMismatch(let file, let model):
             return "the file was encoded by model \(file) but the loaded model is \(model); decode it with model \(file)"
         case .headerCheckMismatch(let model):

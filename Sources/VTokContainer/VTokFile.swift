@@ -3,12 +3,12 @@
 ///
 /// ```swift
 /// let file = VTokFile(width: 640, height: 480, tiles: .single, layout: TokenLayout(groups: 1, bitsPerGroup: 12),
-///                     modelID: ModelID(weightsFile: weights), tokens: [ids])
-/// let bytes = try file.serialized()
-/// let (decoded, warnings) = try VTokFile.parse(bytes)     // warnings: the file was cut short
-/// try decoded.modelID.requireMatch(loadedModelID)         // refuse another model's tokens
-/// let smaller = try VTokFile.truncate(bytes, maxBytes: 40)  // longest token prefix in 40 bytes
+///                     modelID: model.id, tokens: [ids])
+/// let bytes = try file.serialized(format: .version2(.arithmetic), model: model)   // Writing.swift
+/// let reading = try VTokFile.read(bytes, model: model)    // Reading.swift; warnings: the file was cut short
+/// let smaller = try file.serialized(format: .version2(.arithmetic), model: model, maxBytes: 40)  // longest prefix in 40 bytes
 /// ```
+/// Version 1 (spec part I) is one `FileFormat` of the same entry points: it needs no model.
 public struct VTokFile: Equatable, Sendable {
     public var width: Int
     public var height: Int
@@ -35,8 +35,9 @@ public struct VTokFile: Equatable, Sendable {
         VTokHeader(width: width, height: height, tiles: tiles, tokensPerTile: tokenCount, layout: layout, modelID: modelID)
     }
 
-    /// The byte size of this file cut to each token prefix, 0...tokenCount (see `VTokHeader.truncationOffsets`).
-    public func truncationOffsets() -> [Int] { header.truncationOffsets() }
+    /// The version 1 byte size of this file cut to each token prefix, 0...tokenCount (see
+    /// `VTokHeader.truncationOffsets`); `fileSizes(format: .version1)`.
+    func truncationOffsets() -> [Int] { header.truncationOffsets() }
 
     /// The first `count` tokens of every tile (0...tokenCount).
     public func truncated(toTokens count: Int) -> VTokFile {
@@ -46,8 +47,9 @@ public struct VTokFile: Equatable, Sendable {
         return copy
     }
 
-    /// The file's bytes. Throws if a field is out of range or the tokens do not fit the layout.
-    public func serialized() throws(VTokError) -> [UInt8] {
+    /// The file's version 1 bytes (`serialized(format: .version1)`). Throws if a field is out of
+    /// range or the tokens do not fit the layout.
+    func serialized() throws(VTokError) -> [UInt8] {
         let header = self.header
         try header.validate()
         let payload = try rawPayload()
@@ -82,7 +84,8 @@ public struct VTokFile: Equatable, Sendable {
 
     /// Reads a file. A file cut anywhere after its header decodes to its longest complete token prefix
     /// with a `.truncated` warning; anything else that is not exactly a valid file throws (spec §6).
-    public static func parse(_ bytes: [UInt8]) throws(VTokError) -> (file: VTokFile, warnings: [VTokWarning]) {
+    /// The version 1 reader path of `read(_:model:)`.
+    static func parse(_ bytes: [UInt8]) throws(VTokError) -> (file: VTokFile, warnings: [VTokWarning]) {
         let (header, storedPayloadCRC) = try VTokHeader.decode(bytes)
         let payload = bytes[VTokHeader.size...]
         let declaredPayloadSize = header.payloadSize(forTokens: header.tokensPerTile)
@@ -108,25 +111,5 @@ public struct VTokFile: Equatable, Sendable {
         let file = VTokFile(width: header.width, height: header.height, tiles: header.tiles,
                             layout: header.layout, modelID: header.modelID, tokens: tokens)
         return (file, warnings)
-    }
-
-    /// The file `bytes` cut to its first `count` tokens per tile: byte-identical to encoding `count`
-    /// tokens. `bytes` may itself be cut short, as long as it holds `count` complete tokens per tile.
-    public static func truncate(_ bytes: [UInt8], toTokens count: Int) throws(VTokError) -> [UInt8] {
-        let file = try parse(bytes).file
-        guard count >= 0 && count <= file.tokenCount else {
-            throw .notEnoughTokens(requested: count, available: file.tokenCount)
-        }
-        return try file.truncated(toTokens: count).serialized()
-    }
-
-    /// The longest token prefix of `bytes` whose complete file fits in `maxBytes`. Throws if not even
-    /// the header fits.
-    public static func truncate(_ bytes: [UInt8], maxBytes: Int) throws(VTokError) -> [UInt8] {
-        guard maxBytes >= VTokHeader.size else { throw .byteBudgetBelowHeader(maxBytes: maxBytes) }
-        let file = try parse(bytes).file
-        // offsets[0] is the header size, which fits: the index exists.
-        let count = file.truncationOffsets().lastIndex { $0 <= maxBytes }!
-        return try file.truncated(toTokens: count).serialized()
     }
 }

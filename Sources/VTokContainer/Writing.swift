@@ -1,8 +1,9 @@
 extension VTokFile {
     /// The file's bytes in `format`. Version 2 needs the model's id (it seeds the file's check) and,
-    /// for coded payloads, its prior; `model.id` must be the file's model id.
-    public func serialized(format: FileFormat, model: ModelCoding) throws(VTokError) -> [UInt8] {
+    /// for coded payloads, its prior; `model.id` must be the file's model id. Version 1 needs no model.
+    public func serialized(format: FileFormat, model: ModelCoding? = nil) throws(VTokError) -> [UInt8] {
         guard case .version2(let coding) = format else { return try serialized() }
+        guard let model else { throw .modelRequired }
         guard model.id == modelID else { throw .modelMismatch(file: modelID, model: model.id) }
         let header = try compactHeader(coding: coding, model: model)
         switch coding {
@@ -16,11 +17,12 @@ extension VTokFile {
     /// `truncated(toTokens: k).serialized(format:model:)`, from one pass of the range coder (its
     /// state kept at each round that fits, the stream finished from the last). Nil when not even
     /// the header fits.
-    public func serialized(format: FileFormat, model: ModelCoding, maxBytes: Int) throws(VTokError) -> (bytes: [UInt8], tokens: Int)? {
+    public func serialized(format: FileFormat, model: ModelCoding? = nil, maxBytes: Int) throws(VTokError) -> (bytes: [UInt8], tokens: Int)? {
         guard case .version2(.arithmetic) = format else {
             guard let kept = try fileSizes(format: format, model: model).lastIndex(where: { $0 <= maxBytes }) else { return nil }
             return (try truncated(toTokens: kept).serialized(format: format, model: model), kept)
         }
+        guard let model else { throw .modelRequired }
         guard model.id == modelID else { throw .modelMismatch(file: modelID, model: model.id) }
         let header = try compactHeader(coding: .arithmetic, model: model)
         let overhead = header.encoded(modelID: model.id).count + 2
@@ -48,8 +50,9 @@ extension VTokFile {
     }
 
     /// `sizes[k]`: the bytes of this file cut to its first k tokens per tile, written in `format`.
-    public func fileSizes(format: FileFormat, model: ModelCoding) throws(VTokError) -> [Int] {
+    public func fileSizes(format: FileFormat, model: ModelCoding? = nil) throws(VTokError) -> [Int] {
         guard case .version2(let coding) = format else { return truncationOffsets() }
+        guard let model else { throw .modelRequired }
         let header = try compactHeader(coding: coding, model: model)
         let overhead = header.encoded(modelID: model.id).count + 2
         switch coding {

@@ -32,7 +32,7 @@ struct ContainerReading {
 
     /// The sizes of `file` cut to each token count, in the input's format.
     func fileSizes(_ file: VTokFile) throws -> [Int] {
-        guard let codec else { return file.truncationOffsets() }
+        guard let codec else { return try file.fileSizes(format: .version1) }
         return try codec.fileSizes(file, format: format)
     }
 
@@ -45,7 +45,7 @@ struct ContainerReading {
 
     /// `file`'s bytes in the input's format.
     func bytes(_ file: VTokFile) throws -> [UInt8] {
-        guard let codec else { return try file.serialized() }
+        guard let codec else { return try file.serialized(format: .version1) }
         return try codec.fileBytes(file, format: format)
     }
 

@@ -147,7 +147,7 @@ final class CodecCommandTests: XCTestCase {
         XCTAssertTrue(namedOne, "8 other models all passed the 4-bit header check")
         // A version 1 file names both models.
         let v1 = try VTokCodec(contentsOf: modelPath).encode(try ImageFile.load(path: image))
-        try Data(try v1.serialized()).write(to: URL(fileURLWithPath: path("v1.vtok")))
+        try Data(try v1.serialized(format: .version1)).write(to: URL(fileURLWithPath: path("v1.vtok")))
         let old = try CLI.run(["decode", path("v1.vtok"), "--model", other, "-o", path("a.png")])
         XCTAssertEqual(old.status, 4)
         for id in [v1.modelID.description, try VTokCodec(contentsOf: other).modelID.description] {

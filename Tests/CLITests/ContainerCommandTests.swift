@@ -37,7 +37,7 @@ final class ContainerCommandTests: XCTestCase {
 
     func testInfoDescribesACompleteFile() throws {
         let file = sampleFile(tiles: .tiled(side: 256))
-        let path = try write(try file.serialized(), "a.vtok")
+        let path = try write(try file.serialized(format: .version1), "a.vtok")
         let text = try CLI.run(["info", path])
         XCTAssertEqual(text.status, 0, text.stderr)
         XCTAssertTrue(text.stdout.contains("300x200"), text.stdout)
@@ -51,12 +51,12 @@ final class ContainerCommandTests: XCTestCase {
         XCTAssertEqual(object["decodable_tokens"] as? Int, 20)
         XCTAssertEqual(object["bits_per_token"] as? Int, 12)
         XCTAssertEqual(object["model_id"] as? String, file.modelID.description)
-        XCTAssertEqual(object["truncation_offsets"] as? [Int], file.truncationOffsets())
+        XCTAssertEqual(object["truncation_offsets"] as? [Int], try file.fileSizes(format: .version1))
         XCTAssertEqual((object["tiles"] as? [String: Int])?["count"], 2)
     }
 
     func testInfoOnACutFileWarnsAndSucceeds() throws {
-        let bytes = try sampleFile().serialized()
+        let bytes = try sampleFile().serialized(format: .version1)
         // 28-byte header + 9 payload bytes = 72 bits = 6 complete tokens of 12 bits.
         let path = try write(Array(bytes.prefix(37)), "cut.vtok")
         let result = try CLI.run(["info", path, "--json"])
@@ -69,7 +69,7 @@ final class ContainerCommandTests: XCTestCase {
     }
 
     func testInfoRejectsCorruptAndMissingFiles() throws {
-        var bytes = try sampleFile().serialized()
+        var bytes = try sampleFile().serialized(format: .version1)
         bytes[bytes.count - 3] ^= 0x10
         let corrupt = try CLI.run(["info", try write(bytes, "corrupt.vtok")])
         XCTAssertEqual(corrupt.status, 2)
@@ -86,41 +86,41 @@ final class ContainerCommandTests: XCTestCase {
 
     func testTruncateToEveryTokenCountEqualsAFreshEncode() throws {
         let file = sampleFile(tiles: .tiled(side: 128), width: 300, height: 130, tokens: 9)
-        let input = try write(try file.serialized(), "in.vtok")
+        let input = try write(try file.serialized(format: .version1), "in.vtok")
         for k in 0...9 {
             let output = directory.appendingPathComponent("out\(k).vtok").path
             let result = try CLI.run(["truncate", input, "--tokens", "\(k)", "-o", output])
             XCTAssertEqual(result.status, 0, result.stderr)
             let written = [UInt8](try Data(contentsOf: URL(fileURLWithPath: output)))
-            XCTAssertEqual(written, try file.truncated(toTokens: k).serialized(), "k = \(k)")
+            XCTAssertEqual(written, try file.truncated(toTokens: k).serialized(format: .version1), "k = \(k)")
         }
     }
 
     func testTruncateToAByteBudgetKeepsTheLongestPrefixThatFits() throws {
         let file = sampleFile(tokens: 20)
-        let input = try write(try file.serialized(), "in.vtok")
+        let input = try write(try file.serialized(format: .version1), "in.vtok")
         let output = directory.appendingPathComponent("out.vtok").path
         // 12-bit tokens: 7 tokens take 11 payload bytes (39 in all), 8 take 12 (40).
         XCTAssertEqual(try CLI.run(["truncate", input, "--max-bytes", "39", "-o", output]).status, 0)
-        XCTAssertEqual([UInt8](try Data(contentsOf: URL(fileURLWithPath: output))), try file.truncated(toTokens: 7).serialized())
+        XCTAssertEqual([UInt8](try Data(contentsOf: URL(fileURLWithPath: output))), try file.truncated(toTokens: 7).serialized(format: .version1))
         // The old spelling still works, and is left out of the help.
         XCTAssertEqual(try CLI.run(["truncate", input, "--bytes", "39", "-o", output]).status, 0)
-        XCTAssertEqual([UInt8](try Data(contentsOf: URL(fileURLWithPath: output))), try file.truncated(toTokens: 7).serialized())
+        XCTAssertEqual([UInt8](try Data(contentsOf: URL(fileURLWithPath: output))), try file.truncated(toTokens: 7).serialized(format: .version1))
         XCTAssertFalse(try CLI.run(["truncate", "--help"]).stdout.contains("--bytes"))
     }
 
     func testTruncateOfACutFileKeepsItsCompleteTokens() throws {
         let file = sampleFile(tokens: 20)
-        let input = try write(Array(try file.serialized().prefix(37)), "cut.vtok")
+        let input = try write(Array(try file.serialized(format: .version1).prefix(37)), "cut.vtok")
         let output = directory.appendingPathComponent("out.vtok").path
         let result = try CLI.run(["truncate", input, "--tokens", "5", "-o", output])
         XCTAssertEqual(result.status, 0)
         XCTAssertTrue(result.stderr.contains("truncated"))
-        XCTAssertEqual([UInt8](try Data(contentsOf: URL(fileURLWithPath: output))), try file.truncated(toTokens: 5).serialized())
+        XCTAssertEqual([UInt8](try Data(contentsOf: URL(fileURLWithPath: output))), try file.truncated(toTokens: 5).serialized(format: .version1))
     }
 
     func testTruncateUsageErrors() throws {
-        let input = try write(try sampleFile().serialized(), "in.vtok")
+        let input = try write(try sampleFile().serialized(format: .version1), "in.vtok")
         let output = directory.appendingPathComponent("out.vtok").path
         XCTAssertEqual(try CLI.run(["truncate", input, "-o", output]).status, 1)
         XCTAssertEqual(try CLI.run(["truncate", input, "--tokens", "3", "--max-bytes", "40", "-o", output]).status, 1)
@@ -133,7 +133,7 @@ final class ContainerCommandTests: XCTestCase {
     }
 
     func testTruncateReportsAnUnwritableOutput() throws {
-        let input = try write(try sampleFile().serialized(), "in.vtok")
+        let input = try write(try sampleFile().serialized(format: .version1), "in.vtok")
         let result = try CLI.run(["truncate", input, "--tokens", "3", "-o", "/nonexistent-dir/out.vtok"])
         XCTAssertEqual(result.status, 3)
         XCTAssertTrue(result.stderr.contains("cannot write"), result.stderr)

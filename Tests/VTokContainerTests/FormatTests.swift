@@ -31,7 +31,7 @@ final class FormatTests: XCTestCase {
     }
 
     func testSpecTruncationExample() throws {
-        XCTAssertEqual(try VTokFile.truncate(Self.tiledExample, toTokens: 1),
+        XCTAssertEqual(try VTokFile.read(Self.tiledExample, model: nil).file.truncated(toTokens: 1).serialized(format: .version1),
                        hexBytes("56 54 4b 01 2c 01 c8 00 00 01 01 00 03 03 00 00 ba 78 16 bf f8 d9 3c 39 54 b8 c2 7e d2 bc 00"))
         let (cut, warnings) = try VTokFile.parse(Array(Self.tiledExample.prefix(32)))
         XCTAssertEqual(cut.tokens, [[0x1a5], [0x0f0]])

@@ -23,10 +23,8 @@ final class TruncationTests: XCTestCase {
                                      modelID: file.modelID, tokens: file.tokens.map { Array($0.prefix(count)) })
                 let expected = try fresh.serialized()
                 XCTAssertEqual(try file.truncated(toTokens: count).serialized(), expected)
-                XCTAssertEqual(try VTokFile.truncate(bytes, toTokens: count), expected)
+                XCTAssertEqual(try VTokFile.read(bytes, model: nil).file.truncated(toTokens: count).serialized(format: .version1), expected)
             }
-            let error = thrownError { () throws(VTokError) in try VTokFile.truncate(bytes, toTokens: file.tokenCount + 1) }
-            XCTAssertEqual(error, .notEnoughTokens(requested: file.tokenCount + 1, available: file.tokenCount))
         }
     }
 
@@ -48,13 +46,13 @@ final class TruncationTests: XCTestCase {
             let offsets = file.truncationOffsets()
             for maxBytes in VTokHeader.size...(bytes.count + 3) {
                 let expectedCount = offsets.lastIndex { $0 <= maxBytes }!
-                let result = try VTokFile.truncate(bytes, maxBytes: maxBytes)
-                XCTAssertLessThanOrEqual(result.count, maxBytes)
-                XCTAssertEqual(result, try file.truncated(toTokens: expectedCount).serialized())
+                let result = try XCTUnwrap(try file.serialized(format: .version1, maxBytes: maxBytes))
+                XCTAssertLessThanOrEqual(result.bytes.count, maxBytes)
+                XCTAssertEqual(result.tokens, expectedCount)
+                XCTAssertEqual(result.bytes, try file.truncated(toTokens: expectedCount).serialized())
             }
             for maxBytes in [-1, 0, VTokHeader.size - 1] {
-                let error = thrownError { () throws(VTokError) in try VTokFile.truncate(bytes, maxBytes: maxBytes) }
-                XCTAssertEqual(error, .byteBudgetBelowHeader(maxBytes: maxBytes))
+                XCTAssertNil(try file.serialized(format: .version1, maxBytes: maxBytes), "not even the header fits")
             }
         }
     }
@@ -87,9 +85,8 @@ final class TruncationTests: XCTestCase {
         let file = sampleFiles()[0]
         let cut = Array(try file.serialized().dropLast(5))
         let decodable = try VTokFile.parse(cut).file.tokenCount
-        XCTAssertEqual(try VTokFile.truncate(cut, toTokens: decodable), try file.truncated(toTokens: decodable).serialized())
-        XCTAssertEqual(thrownError { () throws(VTokError) in try VTokFile.truncate(cut, toTokens: decodable + 1) },
-                       .notEnoughTokens(requested: decodable + 1, available: decodable))
+        XCTAssertEqual(try VTokFile.read(cut, model: nil).file.serialized(format: .version1),
+                       try file.truncated(toTokens: decodable).serialized())
     }
 
     func testTruncationWarningSaysWhatWasDecoded() throws {

@@ -8,11 +8,11 @@ final class RateControlTests: XCTestCase {
 
     func testByteBudgetKeepsTheMostTokensThatFit() {
         // 12-bit tokens: k tokens take ceil(1.5·k) payload bytes after the 28-byte header.
-        XCTAssertEqual(RateControl.tokens(fileSizes: file.truncationOffsets(), maxBytes: 28), 0)
-        XCTAssertEqual(RateControl.tokens(fileSizes: file.truncationOffsets(), maxBytes: 58), 20)
-        XCTAssertEqual(RateControl.tokens(fileSizes: file.truncationOffsets(), maxBytes: 59), 20)
-        XCTAssertEqual(RateControl.tokens(fileSizes: file.truncationOffsets(), maxBytes: 10_000), 100)
-        XCTAssertNil(RateControl.tokens(fileSizes: file.truncationOffsets(), maxBytes: 27))
+        XCTAssertEqual(RateControl.tokens(fileSizes: try file.fileSizes(format: .version1), maxBytes: 28), 0)
+        XCTAssertEqual(RateControl.tokens(fileSizes: try file.fileSizes(format: .version1), maxBytes: 58), 20)
+        XCTAssertEqual(RateControl.tokens(fileSizes: try file.fileSizes(format: .version1), maxBytes: 59), 20)
+        XCTAssertEqual(RateControl.tokens(fileSizes: try file.fileSizes(format: .version1), maxBytes: 10_000), 100)
+        XCTAssertNil(RateControl.tokens(fileSizes: try file.fileSizes(format: .version1), maxBytes: 27))
     }
 
     /// With quality rising in k, bisection finds exactly the fewest tokens that reach the target,

@@ -125,7 +125,7 @@ public func vtokFuzzDecode(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     if mode & 1 == 0 {
         // The codec-level reader (any version, with the tiny model's coding), then the container's.
         if let reading = try? tinyCodec.read(Array(bytes.dropFirst())) { check(reading.file, codec: tinyCodec) }
-        if let (file, _) = try? VTokFile.parse(Array(bytes.dropFirst())) { check(file, codec: tinyCodec) }
+        if let reading = try? VTokFile.read(Array(bytes.dropFirst()), model: nil) { check(reading.file, codec: tinyCodec) }
     } else {
         let file = structuredFile(bytes.dropFirst(), codec: tinyCodec)
         // The codec's own format (version 2) and version 1, as the CLI writes them.
