@@ -1,4 +1,5 @@
 import Foundation
+import VTokContainer
 import VTokModel
 import VTokNN
 
@@ -21,6 +22,8 @@ struct ModelCard: Encodable, TextDescribable {
     /// Mean bits a token under the model's prior (its entropy, averaged over positions); nil when
     /// the model has no prior and its files have raw payloads.
     let priorBitsPerToken: Double?
+    /// Which tables code which tokens (spec §15.1).
+    let priorTables: String?
     /// Free-form training record (data, steps, CPU-hours, command), when the file has one.
     let training: [String: String]
 
@@ -45,6 +48,13 @@ struct ModelCard: Encodable, TextDescribable {
         groups = shape.groups
         bitsPerGroup = shape.bitsPerGroup
         priorBitsPerToken = codec.prior?.meanEntropyBits
+        priorTables = codec.codingPrior.map { coding in
+            guard let runs = coding as? ChannelRunPrior else { return "static, a table per position and group" }
+            return runs.contexts > 1
+                ? "a table per base position, then \(runs.contexts) per detail channel, each token's picked by its block in the "
+                    + "\(runs.contextWindow) channels before (spec §15.1.2)"
+                : "a table per base position, then one per detail channel (spec §15.1.1)"
+        }
         training = codec.metadata.filter { $0.key.hasPrefix("vtok.training.") }
             .reduce(into: [:]) { $0[String($1.key.dropFirst("vtok.training.".count))] = $1.value }
     }
@@ -57,7 +67,8 @@ struct ModelCard: Encodable, TextDescribable {
             "  network     \(parameters) parameters",
         ] + network.map { "              " + $0 }
         lines.append("  prior       " + (priorBitsPerToken.map {
-            String(format: "static, per position and group: %.2f bits a token on average (raw ids: %d); files are arithmetic-coded", $0, bitsPerToken)
+            (priorTables ?? "") + String(format: ": %.2f bits a token on average over its tables (raw ids: %d); files are arithmetic-coded",
+                                         $0, bitsPerToken)
         } ?? "none: files have raw payloads (vtok prior adds one)"))
         for (key, value) in training.sorted(by: { $0.key < $1.key }) { lines.append("  \(key): \(value)") }
         return lines.joined(separator: "\n")
