@@ -58,6 +58,7 @@ def test_the_kernels_in_use_are_never_the_generic_fallback():
 def test_model_description(model):
     assert model.resolution == 256
     assert model.max_tokens == 1536
+    assert model.token_count((480, 640)) == model.max_tokens == model.token_count((1, 1))
     assert model.bits_per_token == 12
     assert len(model.model_id) == 8
 
@@ -191,3 +192,16 @@ def test_threads(model, shared):
     assert len(results) == 18
     for index, data, shape in results.values():
         assert data == expected[index] and shape == (70, 90, 3)
+
+
+def test_full_resolution_models_count_tokens_by_size():
+    """The layered model codes images at their own size: its files hold more tokens for a larger
+    image, and token_count says how many before encoding."""
+    layered = vtok.Model(pathlib.Path(__file__).resolve().parents[2] / "models" / "layered-d2.safetensors")
+    assert layered.max_tokens == layered.token_count((256, 256)) == 1536 + 128 * 8 * 8
+    assert layered.token_count((512, 768)) == 1536 + 128 * 16 * 24
+    image = gradient(90, 120)
+    ids = layered.tokens(image)
+    assert ids.shape == (layered.token_count(image.shape[:2]),) == (1536 + 128 * 3 * 4,)
+    with pytest.raises(vtok.VTokError, match="empty"):
+        layered.token_count((0, 10))

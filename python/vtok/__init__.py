@@ -158,6 +158,14 @@ class Model:
         options.tiled = 1 if tiles else 0
         return options
 
+    def token_count(self, size):
+        """All the tokens an image of `size=(height, width)` gets in a file: `max_tokens` for a model
+        that fits every image to its square, more for a larger image with a full-resolution model."""
+        height, width = (int(v) for v in size)
+        out = ctypes.c_int()
+        _check(_lib.vtk_model_token_count(self._model(), width, height, ctypes.byref(out)))
+        return out.value
+
     # Encoding
 
     def encode(self, image, tokens=None, max_bytes=None, target_psnr=None, tiles=False):

@@ -177,6 +177,7 @@ def _declare(lib):
         "vtk_model_load": (c_status, [ctypes.c_char_p, ctypes.POINTER(c_void_p)]),
         "vtk_model_free": (None, [c_void_p]),
         "vtk_model_get_info": (c_status, [c_void_p, ctypes.POINTER(ModelInfo)]),
+        "vtk_model_token_count": (c_status, [c_void_p, c_int, c_int, ip]),
         "vtk_encode_options_init": (None, [ctypes.POINTER(EncodeOptions)]),
         "vtk_encode": (c_status, [c_void_p, u8p, c_int, c_int, c_int, ctypes.POINTER(EncodeOptions),
                                   ctypes.POINTER(u8p), ctypes.POINTER(c_size_t)]),

@@ -191,6 +191,16 @@ public func vtkModelGetInfo(_ model: OpaquePointer?, _ outInfo: UnsafeMutablePoi
     }
 }
 
+@_cdecl("vtk_model_token_count")
+public func vtkModelTokenCount(_ model: OpaquePointer?, _ width: Int32, _ height: Int32, _ outTokens: UnsafeMutablePointer<Int32>?) -> vtk_status {
+    guarded("vtk_model_token_count") {
+        let model = try handle(model)
+        guard let outTokens else { throw APIError.invalid("out_tokens is NULL") }
+        let (w, h) = try outputSize(width, height)
+        outTokens.pointee = Int32(model.codec.tokenCount(width: w, height: h))
+    }
+}
+
 // MARK: Buffers
 
 private let maxPixels = ImageLimits.default.maxPixels
