@@ -42,13 +42,13 @@ public struct ChannelRunPrior: TokenPrior {
     public let contexts: Int
     public let contextWindow: Int
     /// Positions per channel for the image this prior was sized to (1 until then).
-    public let runLength: Int
+    public private(set) var runLength = 1
     /// Per token id, its groups' distances from the middle value (with context tables only).
     private let activity: [Int32]
 
-    public init(stored: StaticTokenPrior, headPositions: Int, blockPixels: Int, contexts: Int = 1, contextWindow: Int = 0,
-                runLength: Int = 1) throws(VTokError) {
-        guard headPositions >= 0, headPositions <= stored.positions, blockPixels >= 1, runLength >= 1,
+    public init(stored: StaticTokenPrior, headPositions: Int, blockPixels: Int, contexts: Int = 1, contextWindow: Int = 0)
+        throws(VTokError) {
+        guard headPositions >= 0, headPositions <= stored.positions, blockPixels >= 1,
               contexts >= 1, contextWindow >= 0, (stored.positions - headPositions) % contexts == 0 else {
             throw .invalidPrior("\(headPositions) head positions of \(stored.positions), blocks of \(blockPixels) px, "
                                 + "\(contexts) tables a channel")
@@ -58,7 +58,6 @@ public struct ChannelRunPrior: TokenPrior {
         self.blockPixels = blockPixels
         self.contexts = contexts
         self.contextWindow = contextWindow
-        self.runLength = runLength
         let layout = stored.layout, mask = (1 << layout.bitsPerGroup) - 1, middle = 1 << (layout.bitsPerGroup - 1)
         activity = contexts == 1 ? [] : (0..<1 << layout.bitsPerToken).map { id in
             Int32((0..<layout.groups).reduce(0) { $0 + abs((id >> ($1 * layout.bitsPerGroup)) & mask - middle) })
@@ -102,9 +101,10 @@ public struct ChannelRunPrior: TokenPrior {
 
     /// This prior for a width×height image: runs of its ⌈w/P⌉·⌈h/P⌉ blocks.
     public func runs(width: Int, height: Int) -> ChannelRunPrior {
-        let p = blockPixels, blocks = ((width + p - 1) / p) * ((height + p - 1) / p)
-        return try! ChannelRunPrior(stored: stored, headPositions: headPositions, blockPixels: p, contexts: contexts,
-                                    contextWindow: contextWindow, runLength: max(1, blocks))
+        let p = blockPixels
+        var sized = self
+        sized.runLength = max(1, ((width + p - 1) / p) * ((height + p - 1) / p))
+        return sized
     }
 }
 

@@ -44,12 +44,8 @@ public final class VTokCodec {
         var baseCodec: VTokCodec?
         if let layered = tokenizer as? LayeredTokenizer,
            let baseID = weights.metadata[LayeredTokenizer.baseModelKey].flatMap(ModelID.init(hex:)) {
-            // The layered prior starts with the base model's own tables (`LayeredTokenizer.joinedPrior`).
-            let basePrior = try prior.map { prior throws in
-                let tables = layered.config.base.maxTokens, size = prior.layout.groups << prior.layout.bitsPerGroup
-                return try StaticTokenPrior(layout: prior.layout, positions: tables, frequencies: Array(prior.frequencies.prefix(tables * size)))
-            }
-            baseCodec = try VTokCodec(tokenizer: layered.base, modelID: baseID, metadata: [:], prior: basePrior, baseCodec: nil)
+            baseCodec = try VTokCodec(tokenizer: layered.base, modelID: baseID, metadata: [:], prior: try prior.map(layered.basePrior),
+                                      baseCodec: nil)
         }
         try self.init(tokenizer: tokenizer, modelID: ModelID(weightsFile: bytes), metadata: weights.metadata, prior: prior,
                       baseCodec: baseCodec)

@@ -32,21 +32,19 @@ struct ContainerReading {
 
     /// The sizes of `file` cut to each token count, in the input's format.
     func fileSizes(_ file: VTokFile) throws -> [Int] {
-        guard let codec else { return try file.fileSizes(format: .version1) }
-        return try codec.fileSizes(file, format: format)
+        try file.fileSizes(format: format, model: codec?.modelCoding)
     }
 
     /// The longest prefix of `file` whose whole file in the input's format fits `maxBytes`, and its
     /// bytes (`VTokFile.serialized(format:model:maxBytes:)`, the cut `vtok encode --max-bytes`
     /// makes); nil when not even the header fits.
     func bytes(_ file: VTokFile, maxBytes: Int) throws -> (bytes: [UInt8], tokens: Int)? {
-        try file.serialized(format: format, model: codec?.modelCoding ?? ModelCoding(id: file.modelID, prior: nil), maxBytes: maxBytes)
+        try file.serialized(format: format, model: codec?.modelCoding, maxBytes: maxBytes)
     }
 
     /// `file`'s bytes in the input's format.
     func bytes(_ file: VTokFile) throws -> [UInt8] {
-        guard let codec else { return try file.serialized(format: .version1) }
-        return try codec.fileBytes(file, format: format)
+        try file.serialized(format: format, model: codec?.modelCoding)
     }
 
     static func cliError(_ error: VTokError, path: String) -> CLIError {

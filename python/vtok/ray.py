@@ -29,6 +29,7 @@ import os
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 __all__ = ["tokenize", "tokenize_files", "shard_ids", "schema"]
@@ -149,11 +150,13 @@ def tokenize_files(paths, out, *, model=None, tokens=None, shard_size=1024, batc
     items = [{"path": path, "id": path, "shard": s, "index": i} for s in todo for i, path in enumerate(shards[s])]
     rows = tokenize(ray.data.from_items(items), model=model, tokens=kept, batch_size=batch_size, concurrency=concurrency)
     pending = {s: [] for s in todo}
+    missing = {s: len(shards[s]) for s in todo}
     for batch in rows.iter_batches(batch_format="pyarrow", batch_size=None):
         for shard in set(batch.column("shard").to_pylist()):
-            mask = pa.compute.equal(batch.column("shard"), shard)
-            pending[shard].append(batch.filter(mask))
-            if sum(t.num_rows for t in pending[shard]) == len(shards[shard]):
+            part = batch.filter(pc.equal(batch.column("shard"), shard))
+            pending[shard].append(part)
+            missing[shard] -= part.num_rows
+            if missing[shard] == 0:
                 table = pa.concat_tables(pending.pop(shard))
                 table = table.sort_by("index").drop_columns(["shard", "index"])
                 summary["failed"] += table.num_rows - table.column("error").null_count

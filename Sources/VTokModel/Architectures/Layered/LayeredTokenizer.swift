@@ -247,6 +247,13 @@ public final class LayeredTokenizer: FullResolutionTokenizer {
                                     frequencies: frequencies)
     }
 
+    /// The base model's own prior: the first tables of a layered prior (`joinedPrior` puts them there).
+    func basePrior(_ joined: StaticTokenPrior) throws -> StaticTokenPrior {
+        let tableSize = joined.layout.groups << joined.layout.bitsPerGroup
+        return try StaticTokenPrior(layout: joined.layout, positions: baseTokenCount,
+                                    frequencies: Array(joined.frequencies.prefix(baseTokenCount * tableSize)))
+    }
+
     public func codingPrior(_ stored: StaticTokenPrior) throws -> any TokenPrior {
         let contexts = config.detailPriorContexts
         guard stored.positions == baseTokenCount + config.detail.latentChannels * contexts else {
