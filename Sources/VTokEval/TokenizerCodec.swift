@@ -14,6 +14,7 @@ public struct TokenizerCodec: RateDistortionCodec, @unchecked Sendable {
     let byteBudgets: [Int]
     let tiled: Bool
 
+    /// `tiled` applies to models that fit images to a square; a full-resolution one never tiles.
     public init(codec: VTokCodec, tokenCounts: [Int], byteBudgets: [Int] = [], tiled: Bool = false) {
         self.codec = codec
         self.tokenCounts = tokenCounts.sorted()
@@ -25,8 +26,10 @@ public struct TokenizerCodec: RateDistortionCodec, @unchecked Sendable {
     public var family: String { QualityReport.tokenizerFamily }
     public var description: String {
         let config = codec.shape
-        return "vtok model \(codec.modelID) (\(type(of: codec.tokenizer).architecture), \(config.maxTokens) tokens of \(config.bitsPerToken) bits, "
-            + (tiled ? "\(config.resolution)-px tiles" : "whole image fitted to \(config.resolution)x\(config.resolution)")
+        let sizes = codec.fullResolution != nil ? "every image at its own size (\(config.maxTokens) tokens at \(config.resolution)x\(config.resolution))"
+            : tiled ? "\(config.maxTokens) tokens a \(config.resolution)-px tile"
+            : "\(config.maxTokens) tokens, whole image fitted to \(config.resolution)x\(config.resolution)"
+        return "vtok model \(codec.modelID) (\(type(of: codec.tokenizer).architecture), \(config.bitsPerToken)-bit tokens, \(sizes)"
             + "), encoded once and truncated to each token count, \(codec.defaultFormat) files"
     }
 

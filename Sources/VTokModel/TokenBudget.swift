@@ -28,19 +28,25 @@ public enum TokenBudget: Sendable, Equatable {
 /// Why a budget cannot be met; `description` is a sentence for an error message.
 public enum TokenBudgetError: Error, Equatable, CustomStringConvertible {
     case moreThanOneLimit
-    case moreTokensThanTheModelHas(requested: Int, available: Int)
+    /// `available`: the image's tokens, per tile when `tiled`.
+    case moreTokensThanTheModelHas(requested: Int, available: Int, tiled: Bool)
     /// `smallestUsefulBytes` is the whole file with one token per tile.
     case byteBudgetHoldsNoToken(maxBytes: Int, tiles: Int, smallestUsefulBytes: Int)
+    /// Tiles asked of a full-resolution model, which codes the whole image at its own size.
+    case tilesNeedASquareModel
 
     public var description: String {
         switch self {
         case .moreThanOneLimit:
             return "give at most one of a token count, a byte size and a target PSNR"
-        case .moreTokensThanTheModelHas(let requested, let available):
-            return "\(requested) tokens per tile asked for; the model has \(available) tokens per tile"
+        case .moreTokensThanTheModelHas(let requested, let available, let tiled):
+            return tiled ? "\(requested) tokens per tile asked for; the model has \(available) tokens per tile"
+                : "\(requested) tokens asked for; the model has \(available) tokens for this image"
         case .byteBudgetHoldsNoToken(let maxBytes, let tiles, let smallest):
             return "\(maxBytes) bytes leave room for 0 tokens" + (tiles > 1 ? " in each of the \(tiles) tiles" : "")
                 + "; the smallest file with one token\(tiles > 1 ? " per tile" : "") is \(smallest) bytes"
+        case .tilesNeedASquareModel:
+            return "tiles are for models that fit images to a square; this full-resolution model codes the whole image at its own size"
         }
     }
 }
@@ -64,6 +70,7 @@ extension VTokCodec {
     /// of the range coder, the same cut `vtok truncate --max-bytes` makes; a quality budget the
     /// shortest prefix that decodes to it (`RateControl`).
     public func encode(_ image: RGBImage, budget: TokenBudget, format: FileFormat? = nil, tiled: Bool = false) throws -> EncodedImage {
+        if tiled && fullResolution != nil { throw TokenBudgetError.tilesNeedASquareModel }
         let full = encode(image, tiled: tiled), format = format ?? defaultFormat
         func whole(_ file: VTokFile, quality: Double? = nil, reached: Bool = true) throws -> EncodedImage {
             EncodedImage(file: file, bytes: try fileBytes(file, format: format), quality: quality, reached: reached)
@@ -73,7 +80,7 @@ extension VTokCodec {
             return try whole(full)
         case .tokens(let count):
             guard count <= full.tokenCount else {
-                throw TokenBudgetError.moreTokensThanTheModelHas(requested: count, available: full.tokenCount)
+                throw TokenBudgetError.moreTokensThanTheModelHas(requested: count, available: full.tokenCount, tiled: tiled)
             }
             return try whole(full.truncated(toTokens: count))
         case .maxBytes(let maxBytes):

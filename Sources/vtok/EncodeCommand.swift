@@ -10,18 +10,19 @@ struct Encode: ParsableCommand {
         abstract: "Turn PNG or JPEG images into .vtok token files.",
         discussion: """
         Choose the length with exactly one of:
-          --tokens K        keep the first K tokens of each tile (more, more detail)
+          --tokens K        keep the first K tokens (more, more detail)
           --max-bytes N     the most tokens whose whole file fits in N bytes
           --target-psnr D   the fewest tokens that decode to D dB PSNR (8-bit RGB)
         Without any of them all of the model's tokens are kept. A file can always be cut further with vtok truncate: encoding K tokens and truncating to k gives exactly the k-token file.
 
-        Sizes: by default the whole image, whatever its size and aspect ratio, is fitted to the model's square (256x256) and decoded back to its own size, so K tokens describe the whole image. With --tiles, images are cut into 256x256 tiles that get K tokens each: larger images get more tokens and keep their native detail.
+        Sizes: the shipped model codes every image at its own size, with no stretching: its first 1536 tokens describe the whole image (a coarse picture of all of it, whatever its size), and the rest add detail at full resolution, more of them for a larger image (vtok info --model says how many). Models that fit images to a square (models/c2.safetensors) stretch the whole image to 256x256 and back, so K tokens describe it at any size; with --tiles they cut it into 256x256 tiles with K tokens each instead.
 
         Many inputs, or a directory, go to an output directory (created if needed), one NAME.vtok per image, encoded in parallel.
 
         Examples:
           vtok encode photo.png --tokens 32 -o photo.vtok
-          vtok encode photo.jpg --max-bytes 200 -o photo.vtok
+          vtok encode photo.jpg --max-bytes 200 -o photo.vtok      # a coarse picture of all of it
+          vtok encode photo.jpg --max-bytes 60000 -o photo.vtok    # a full-size photo to keep
           vtok encode photos/ --target-psnr 22 -o tokens/
         """)
 
@@ -29,7 +30,7 @@ struct Encode: ParsableCommand {
     var inputs: [String]
 
     // .unconditional: "--tokens -5" reaches validate() (and its message) instead of reading as a flag.
-    @Option(parsing: .unconditional, help: "Tokens per tile to keep.")
+    @Option(parsing: .unconditional, help: "Tokens to keep (per tile with --tiles).")
     var tokens: Int?
 
     @Option(help: "Largest file size in bytes, header included.")
@@ -41,7 +42,7 @@ struct Encode: ParsableCommand {
     @Option(help: ArgumentHelp("How the payload stores the token ids: arithmetic (coded under the model's prior, the default when the model has one: fewer bytes) or raw (fixed-width ids, readable without the prior).", valueName: "coding"))
     var payload: PayloadChoice?
 
-    @Flag(help: "Cut images into native-resolution tiles, each with its own tokens.")
+    @Flag(help: "Cut images into native-resolution tiles, each with its own tokens (models that fit images to a square).")
     var tiles = false
 
     @OptionGroup var model: ModelOptions
@@ -103,6 +104,7 @@ struct Encode: ParsableCommand {
             case .moreThanOneLimit: throw CLIError.usage("\(error)")
             case .moreTokensThanTheModelHas: throw CLIError.usage("--tokens: \(error)")
             case .byteBudgetHoldsNoToken: throw CLIError.usage("\(input): --max-bytes \(error)")
+            case .tilesNeedASquareModel: throw CLIError.usage("--tiles: \(error)")
             }
         }
         if let targetPsnr, let quality = encoded.quality, !encoded.reached {

@@ -147,11 +147,12 @@ struct FileSummary: Encodable, TextDescribable {
 
     var text: String {
         let tileText = tiles.side == 0
-            ? "one tile (the whole image, fitted to the model's resolution)"
+            ? "one token sequence for the whole image"
             : "\(tiles.columns)x\(tiles.rows) tiles of \(tiles.side)x\(tiles.side) px"
+        let perTile = tiles.side == 0 ? "" : " per tile"
         let statusText = status == "complete"
             ? "complete, checksum verified"
-            : "truncated: \(decodableTokens) of \(declaredTokens) tokens per tile decodable"
+            : "truncated: \(decodableTokens) of \(declaredTokens) tokens\(perTile) decodable"
         func table(_ offsets: [Int]) -> String {
             let shown = offsets.enumerated().map { "\($0.offset):\($0.element)" }
             return (shown.count <= 12 ? shown : Array(shown.prefix(8)) + ["..."] + Array(shown.suffix(3))).joined(separator: "  ")
@@ -160,7 +161,7 @@ struct FileSummary: Encodable, TextDescribable {
         return """
         \(path): .vtok version \(formatVersion), \(fileBytes) bytes (\(headerBytes)-byte header)
           image      \(width)x\(height), \(tileText)
-          tokens     \(decodableTokens) per tile, ids of \(bitsPerToken) bits (\(groups) group(s) of \(bitsPerGroup) bits), \(payloadCoding) payload: \(String(format: "%.2f", meanBits)) bits a token
+          tokens     \(decodableTokens)\(perTile), ids of \(bitsPerToken) bits (\(groups) group(s) of \(bitsPerGroup) bits), \(payloadCoding) payload: \(String(format: "%.2f", meanBits)) bits a token
           model      \(modelId)
           status     \(statusText)
           cut points tokens:bytes  \(table(truncationOffsets))

@@ -11,7 +11,10 @@ struct ModelCard: Encodable, TextDescribable {
     let parameters: Int
     let resolution: Int
     let workingResolution: Int
+    /// All the tokens of a native-resolution image (of a tile, for a model that tiles).
     let maxTokens: Int
+    /// For a full-resolution model, whose files grow with the image: all the tokens of a 768x512 one.
+    let tokensAt768x512: Int?
     let bitsPerToken: Int
     let groups: Int
     let bitsPerGroup: Int
@@ -44,6 +47,7 @@ struct ModelCard: Encodable, TextDescribable {
         resolution = shape.resolution
         workingResolution = shape.workingResolution
         maxTokens = shape.maxTokens
+        tokensAt768x512 = codec.fullResolution == nil ? nil : codec.tokenCount(width: 768, height: 512)
         bitsPerToken = shape.bitsPerToken
         groups = shape.groups
         bitsPerGroup = shape.bitsPerGroup
@@ -62,7 +66,8 @@ struct ModelCard: Encodable, TextDescribable {
     var text: String {
         var lines = [
             "\(path): vtok tokenizer \(modelId), \(architecture) architecture",
-            "  tokens      up to \(maxTokens) per image or tile, \(bitsPerToken) bits each (\(groups) groups of \(bitsPerGroup) bits)",
+            "  tokens      " + (tokensAt768x512.map { "\(maxTokens) for a \(resolution)x\(resolution) image, \($0) for 768x512: more for a larger image" }
+                ?? "up to \(maxTokens) per image or tile") + ", \(bitsPerToken) bits each (\(groups) groups of \(bitsPerGroup) bits)",
             "  resolution  \(resolution)x\(resolution) native, \(workingResolution)x\(workingResolution) working",
             "  network     \(parameters) parameters",
         ] + network.map { "              " + $0 }

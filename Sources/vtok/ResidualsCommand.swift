@@ -8,7 +8,7 @@ struct Residuals: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write the residual images (image - base + 128) a layered model's detail layer trains on.",
         discussion: """
-        For each image under --images, and for each --variants entry, the image as the base model codes it (all its tokens, decoded and stretched back to the image's size, as 8-bit pixels) is subtracted from the image, 128 added, and the result clamped to 0...255 and written as PNG to --out. Train the detail layer on them with vtok train (a convolutional model with "resolution" = "workingResolution" and "cropSide": crops at the images' own scale), then join it to the base with vtok layer.
+        For each image under --images, and for each --variants entry, the image as the base model (--model; a layered model, such as the shipped one, stands for its base layer) codes it (all its tokens, decoded and stretched back to the image's size, as 8-bit pixels) is subtracted from the image, 128 added, and the result clamped to 0...255 and written as PNG to --out. Train the detail layer on them with vtok train (a convolutional model with "resolution" = "workingResolution" and "cropSide": crops at the images' own scale), then join it to the base with vtok layer.
 
         Variants:
           crop   the shorter side resized to --size (Lanczos) and the centre square: like the 256x256 evaluation crops
@@ -49,9 +49,10 @@ struct Residuals: ParsableCommand {
     }
 
     func run() throws {
-        let codec = try model.load()
-        guard codec.fullResolution == nil else {
-            throw CLIError(status: .modelMismatch, message: "--model: a base model is a convolutional one, not a layered one (vtok layer joins them)")
+        // A layered model (the shipped one) stands for its base layer: the residuals its detail layer saw.
+        let loaded = try model.load()
+        guard let codec = loaded.fullResolution == nil ? loaded : loaded.baseCodec else {
+            throw CLIError(status: .modelMismatch, message: "--model: a base model is a convolutional one (vtok layer joins it to a detail model)")
         }
         let paths: [String]
         do {

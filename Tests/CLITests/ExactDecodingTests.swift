@@ -11,7 +11,8 @@ import XCTest
 final class ExactDecodingTests: XCTestCase {
     private static let repository = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let contextModel = repository.appendingPathComponent("models/layered-d2.safetensors").path
+    /// The shipped model: `vtok` finds it with no --model, and its weights file is read here as is.
+    static let contextModel = repository.appendingPathComponent("Sources/VTokModel/Resources/default-model.safetensors").path
 
     func testTokensAreTheSameUnderEveryKernelAndThreadCountAndWithoutBLAS() throws {
         let directory = try CLI.temporaryDirectory(for: self)

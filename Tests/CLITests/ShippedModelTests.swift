@@ -10,59 +10,79 @@ final class ShippedModelTests: XCTestCase {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("samples")
 
-    /// The shipped model (run c2 of the convolutional architecture, step 80,109) reaches 29.96 dB on
-    /// the rendered landscape with all its tokens, in a 725-byte file; the floor leaves a margin for
+    /// The shipped model (layered d2, f6e9ecf3) codes the 480x320 rendered landscape at its own
+    /// resolution: 33.92 dB with all its tokens, in a 2,454-byte file; the floor leaves a margin for
     /// other machines' rounding and must rise with the model. A flat grey image scores about 11 dB here.
-    static let landscapeFloorPSNR = 28.5
-    /// The transformer shipped before it (v5, kept in models/) reaches 27.40 dB there.
+    static let landscapeFloorPSNR = 32.5
+    /// The model shipped before it (c2, kept in models/: it fits every image to 256x256) stops at
+    /// 29.96 dB there (725 bytes); the layered model before d2 (d1, kept for its files) reaches 33.24.
+    static let c2FloorPSNR = 28.5
+    static let layeredD1FloorPSNR = 32.0
+    /// The transformer shipped before c2 (v5, kept in models/) reaches 27.40 dB there.
     static let transformerV5FloorPSNR = 26.0
-    private static let transformerV5 = samples.deletingLastPathComponent()
-        .appendingPathComponent("models/transformer-v5.safetensors").path
+    private static let models = samples.deletingLastPathComponent().appendingPathComponent("models")
+    private static let transformerV5 = models.appendingPathComponent("transformer-v5.safetensors").path
+    private static let c2 = models.appendingPathComponent("c2.safetensors").path
+    private static let layeredD1 = models.appendingPathComponent("layered-d1.safetensors").path
 
     func testTheShippedModelIsFoundAndDescribed() throws {
         let result = try CLI.run(["info", "--model", "--json"])
         XCTAssertEqual(result.status, 0, result.stderr)
         let card = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
-        for key in ["max_tokens", "bits_per_token", "groups", "resolution", "parameters"] {
+        for key in ["max_tokens", "bits_per_token", "groups", "resolution", "parameters", "tokens_at768x512"] {
             XCTAssertNotNil(card[key], "model card lacks \(key)")
         }
         XCTAssertEqual(card["resolution"] as? Int, 256)
+        XCTAssertEqual(card["architecture"] as? String, "layered")
+        XCTAssertEqual(card["tokens_at768x512"] as? Int, 1536 + 128 * 24 * 16, "the base, then 128 channels of 32x32-pixel blocks")
     }
 
-    func testTheShippedModelReconstructsASample() throws {
+    func testTheShippedModelCodesASampleAtItsOwnResolution() throws {
         XCTAssertGreaterThan(try landscapePSNR(modelArguments: []), Self.landscapeFloorPSNR)
-        let card = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try CLI.run(["info", "--model", "--json"]).stdout.utf8)) as? [String: Any])
-        XCTAssertEqual(card["architecture"] as? String, "convolutional")
-    }
-
-    /// The layered full-resolution model (`models/layered-d2.safetensors`) codes the 480x320
-    /// landscape at its own resolution: 33.92 dB with all its tokens (2,454 bytes) where the default
-    /// model stops at 29.96; the floor leaves a margin for other machines' rounding. It reads the
-    /// default model's files as its base layer: the same picture. The layered model before it (d1,
-    /// kept for its files) reaches 33.24 dB there.
-    static let layeredLandscapeFloorPSNR = 32.5
-    static let layeredD1LandscapeFloorPSNR = 32.0
-    private static let layered = samples.deletingLastPathComponent().appendingPathComponent("models/layered-d2.safetensors").path
-    private static let layeredD1 = samples.deletingLastPathComponent().appendingPathComponent("models/layered-d1.safetensors").path
-
-    func testTheLayeredModelCodesAtFullResolutionAndReadsTheDefaultModelsFiles() throws {
-        XCTAssertGreaterThan(try landscapePSNR(modelArguments: ["--model", Self.layered]), Self.layeredLandscapeFloorPSNR)
-        XCTAssertGreaterThan(try landscapePSNR(modelArguments: ["--model", Self.layeredD1]), Self.layeredD1LandscapeFloorPSNR)
+        XCTAssertGreaterThan(try landscapePSNR(modelArguments: ["--model", Self.layeredD1]), Self.layeredD1FloorPSNR)
+        // A byte budget past the base layer's whole file buys detail.
         let directory = try CLI.temporaryDirectory(for: self)
         let input = Self.samples.appendingPathComponent("landscape.png").path
-        let file = directory.appendingPathComponent("c2.vtok").path
-        XCTAssertEqual(try CLI.run(["encode", input, "--tokens", "300", "-o", file]).status, 0)
-        let byDefault = directory.appendingPathComponent("a.png").path, byLayered = directory.appendingPathComponent("b.png").path
-        XCTAssertEqual(try CLI.run(["decode", file, "-o", byDefault]).status, 0)
-        let decoded = try CLI.run(["decode", file, "--model", Self.layered, "-o", byLayered])
-        XCTAssertEqual(decoded.status, 0, decoded.stderr)
-        XCTAssertEqual(try ImageFile.load(path: byDefault), try ImageFile.load(path: byLayered))
-        // A byte budget past the base's whole file buys detail.
         let budgeted = directory.appendingPathComponent("budget.vtok").path
-        XCTAssertEqual(try CLI.run(["encode", input, "--model", Self.layered, "--max-bytes", "2000", "-o", budgeted]).status, 0)
+        XCTAssertEqual(try CLI.run(["encode", input, "--max-bytes", "2000", "-o", budgeted]).status, 0)
         let size = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: budgeted)[.size] as? Int)
         XCTAssertLessThanOrEqual(size, 2000)
         XCTAssertGreaterThan(size, 1800)
+        // It needs no tiles, and says so instead of ignoring the flag.
+        let tiled = try CLI.run(["encode", input, "--tiles", "-o", directory.appendingPathComponent("t.vtok").path])
+        XCTAssertEqual(tiled.status, 1, "a usage error")
+        XCTAssertTrue(tiled.stderr.contains("--tiles: tiles are for models that fit images to a square"), tiled.stderr)
+    }
+
+    /// The files the previous default model (c2) wrote, tiled or not, decode with the shipped model
+    /// to the same picture as with c2 itself: its base layer is c2.
+    func testTheModelShippedBeforeStillWorksAndItsFilesDecodeByDefault() throws {
+        XCTAssertGreaterThan(try landscapePSNR(modelArguments: ["--model", Self.c2]), Self.c2FloorPSNR)
+        let directory = try CLI.temporaryDirectory(for: self)
+        let input = Self.samples.appendingPathComponent("landscape.png").path
+        for (name, flags) in [("whole", ["--tokens", "300"]), ("tiled", ["--tokens", "40", "--tiles"])] {
+            let file = directory.appendingPathComponent("\(name).vtok").path
+            XCTAssertEqual(try CLI.run(["encode", input, "--model", Self.c2, "-o", file] + flags).status, 0)
+            let byC2 = directory.appendingPathComponent("\(name)-c2.png").path, byDefault = directory.appendingPathComponent("\(name)-d.png").path
+            XCTAssertEqual(try CLI.run(["decode", file, "--model", Self.c2, "-o", byC2]).status, 0)
+            let decoded = try CLI.run(["decode", file, "-o", byDefault])
+            XCTAssertEqual(decoded.status, 0, decoded.stderr)
+            XCTAssertEqual(try ImageFile.load(path: byC2), try ImageFile.load(path: byDefault), name)
+        }
+    }
+
+    /// `vtok residuals` with the shipped model writes its base layer's residuals: c2's.
+    func testResidualsOfTheShippedModelAreItsBaseLayers() throws {
+        let directory = try CLI.temporaryDirectory(for: self)
+        var written: [[UInt8]] = []
+        for (name, flags) in [("default", [String]()), ("c2", ["--model", Self.c2])] {
+            let out = directory.appendingPathComponent(name)
+            let result = try CLI.run(["residuals", "--images", Self.samples.path, "--out", out.path, "--variants", "crop",
+                                      "--size", "64", "--limit", "1"] + flags)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            written.append(try [UInt8](Data(contentsOf: out.appendingPathComponent("landscape.png"))))
+        }
+        XCTAssertEqual(written[0], written[1])
     }
 
     /// Files of the transformer the project shipped before still encode and decode with its file.

@@ -18,6 +18,10 @@ final class CAPITests: XCTestCase {
 
     private func lastError() -> String { String(cString: vtk_last_error()) }
 
+    /// The model shipped before the full-resolution one: it fits every image to its square, or tiles.
+    private static let c2 = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("models/c2.safetensors").path
+
     /// A width×height gradient with a few shapes, rows `stride` bytes apart (padding filled with 7s).
     private func picture(width: Int, height: Int, stride: Int, seed: Int = 0) -> [UInt8] {
         var pixels = [UInt8](repeating: 7, count: stride * height)
@@ -100,9 +104,13 @@ final class CAPITests: XCTestCase {
         let decoded = Array(UnsafeBufferPointer(start: rgb, count: Int(w * h * 3)))
         vtk_free(rgb)
 
-        // The same image from the raw ids, and the first 32 of all K ids are the 32-token encoding.
+        // The same image from the raw ids, and the first 32 of all the ids are the 32-token encoding.
+        // The shipped model codes the image at its own size: 96x72 gets fewer tokens than 256x256.
         let all = tokens(model, picture(width: width, height: height, stride: width * 3), width, height, count: -1)
-        XCTAssertEqual(all.count, Int(info.max_tokens))
+        var count: Int32 = 0
+        XCTAssertEqual(vtk_model_token_count(model, 96, 72, &count), VTK_OK, lastError())
+        XCTAssertEqual(all.count, Int(count))
+        XCTAssertLessThan(count, info.max_tokens)
         let first = tokens(model, picture(width: width, height: height, stride: width * 3), width, height, count: 32)
         XCTAssertEqual(first, Array(all.prefix(32)))
         XCTAssertEqual(vtk_decode_tokens(model, first, 1, 32, 96, 72, 0, &rgb), VTK_OK, lastError())
@@ -133,17 +141,24 @@ final class CAPITests: XCTestCase {
         let targeted = try encode(model, pixels, 300, 200, 900, options)
         XCTAssertGreaterThan(targeted.count, 28)
 
+        // The shipped model needs no tiles, and says so; a model that fits images to a square tiles.
         vtk_encode_options_init(&options)
         options.tiled = 1
         options.tokens = 8
         var ids: UnsafeMutablePointer<UInt32>?
         var tiles: Int32 = 0, kept: Int32 = 0
-        XCTAssertEqual(vtk_encode_tokens(model, pixels, 300, 200, 900, &options, &ids, &tiles, &kept), VTK_OK, lastError())
+        XCTAssertEqual(vtk_encode_tokens(model, pixels, 300, 200, 900, &options, &ids, &tiles, &kept), VTK_INVALID_ARGUMENT)
+        XCTAssertTrue(lastError().contains("codes the whole image at its own size"), lastError())
+        var squareModel: OpaquePointer?
+        XCTAssertEqual(vtk_model_load(Self.c2, &squareModel), VTK_OK, lastError())
+        defer { vtk_model_free(squareModel) }
+        let square = try XCTUnwrap(squareModel)
+        XCTAssertEqual(vtk_encode_tokens(square, pixels, 300, 200, 900, &options, &ids, &tiles, &kept), VTK_OK, lastError())
         XCTAssertEqual([tiles, kept], [2, 8])
         var rgb: UnsafeMutablePointer<UInt8>?
-        XCTAssertEqual(vtk_decode_tokens(model, ids, tiles, kept, 300, 200, 1, &rgb), VTK_OK, lastError())
+        XCTAssertEqual(vtk_decode_tokens(square, ids, tiles, kept, 300, 200, 1, &rgb), VTK_OK, lastError())
         vtk_free(rgb)
-        XCTAssertEqual(vtk_decode_tokens(model, ids, 1, kept, 300, 200, 1, &rgb), VTK_INVALID_ARGUMENT)
+        XCTAssertEqual(vtk_decode_tokens(square, ids, 1, kept, 300, 200, 1, &rgb), VTK_INVALID_ARGUMENT)
         XCTAssertTrue(lastError().contains("it needs 2 tiles"), lastError())
         vtk_free(ids)
     }

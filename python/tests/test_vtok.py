@@ -18,6 +18,13 @@ def model():
         yield model
 
 
+@pytest.fixture(scope="module")
+def square_model():
+    """The model shipped before the full-resolution one: it fits every image to its square, or tiles."""
+    with vtok.Model(REPOSITORY / "models" / "c2.safetensors") as model:
+        yield model
+
+
 def gradient(height=48, width=64, seed=0):
     y, x = np.mgrid[0:height, 0:width]
     image = np.stack([x * 255 // width, y * 255 // height, (x + y + seed * 37) % 256], axis=-1)
@@ -55,12 +62,17 @@ def test_the_kernels_in_use_are_never_the_generic_fallback():
         assert vtok.blas_kernels().lower() in MODERN_CORENAMES
 
 
-def test_model_description(model):
+def test_model_description(model, square_model):
+    # The shipped model codes images at their own size: 1536 base tokens, then 128 channels of one
+    # token per 32x32 pixels. max_tokens is what a native 256x256 image gets.
     assert model.resolution == 256
-    assert model.max_tokens == 1536
-    assert model.token_count((480, 640)) == model.max_tokens == model.token_count((1, 1))
+    assert model.max_tokens == model.token_count((256, 256)) == 1536 + 128 * 8 * 8
+    assert model.token_count((480, 640)) == 1536 + 128 * 15 * 20
+    assert model.token_count((1, 1)) == 1536 + 128
     assert model.bits_per_token == 12
     assert len(model.model_id) == 8
+    # A model that fits every image to its square gives every size the same count.
+    assert square_model.max_tokens == 1536 == square_model.token_count((480, 640)) == square_model.token_count((1, 1))
 
 
 @pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.name)
@@ -82,7 +94,7 @@ def test_sample_round_trip(model, path):
 def test_tokens_are_prefixes(model):
     image = gradient(90, 120)
     full = model.tokens(image)
-    assert full.shape == (model.max_tokens,) and full.dtype == np.int64
+    assert full.shape == (model.token_count((90, 120)),) and full.dtype == np.int64
     assert full.min() >= 0 and full.max() < 2 ** model.bits_per_token
     for k in (0, 1, 7, 32, 100):
         assert np.array_equal(model.tokens(image, tokens=k), full[:k])
@@ -98,13 +110,19 @@ def test_byte_budget_and_target_psnr(model):
     assert len(easy) <= len(hard)
 
 
-def test_tiles(model):
+def test_tiles(model, square_model):
     image = gradient(300, 520)
-    ids = model.tokens(image, tiles=True, tokens=8)
+    ids = square_model.tokens(image, tiles=True, tokens=8)
     assert ids.shape == (2 * 3, 8)
-    decoded = model.decode(ids, size=(300, 520), tiles=True)
+    decoded = square_model.decode(ids, size=(300, 520), tiles=True)
     assert decoded.shape == (300, 520, 3)
-    assert np.array_equal(decoded, model.decode(model.encode(image, tokens=8, tiles=True)))
+    assert np.array_equal(decoded, square_model.decode(square_model.encode(image, tokens=8, tiles=True)))
+    # The shipped model keeps an image's detail without tiles, and refuses them rather than ignore them.
+    with pytest.raises(vtok.VTokError, match="codes the whole image at its own size"):
+        model.encode(image, tiles=True)
+    # It reads the square model's files, tiled or not, as its base layer: the same picture.
+    tiled = square_model.encode(image, tokens=8, tiles=True)
+    assert np.array_equal(model.decode(tiled), decoded)
 
 
 def test_non_contiguous_images(model):
@@ -125,10 +143,16 @@ def test_batches(model):
     # boundary may flip a bit, a pixel within rounding of a step may move by 1.
     one_by_one = np.stack([model.tokens(image, tokens=32) for image in images])
     assert np.mean(batch == one_by_one) >= 0.98
-    pictures = model.decode_batch(batch, size=(50, 60))
-    assert pictures.shape == (4, 50, 60, 3)
+    # Batches give every image the ids of its stretch to the model's square: all rows have
+    # max_tokens ids, and a 256x256 image's are its own.
+    rows = model.tokens_batch(images)
+    assert rows.shape == (4, model.max_tokens)
+    assert np.mean(rows[2] == model.tokens(images[2])) >= 0.98
+    # They decode as that square, stretched to the size asked for.
+    assert model.decode_batch(batch, size=(50, 60)).shape == (4, 50, 60, 3)
+    pictures = model.decode_batch(batch, size=(256, 256))
     for picture, row in zip(pictures, batch):
-        difference = np.abs(picture.astype(int) - model.decode(row, size=(50, 60)))
+        difference = np.abs(picture.astype(int) - model.decode(row, size=(256, 256)))
         assert difference.max() <= 1 and np.mean(difference > 0) < 0.01
     files = model.encode_batch(images, tokens=32)
     assert [len(f) for f in files] == [len(model.encode(i, tokens=32)) for i in images]
@@ -143,8 +167,9 @@ def test_errors_carry_the_library_message(model):
     assert error.value.status == 2
     with pytest.raises(vtok.VTokError, match="at most one of tokens, max_bytes and target_psnr"):
         model.encode(gradient(), tokens=3, max_bytes=100)
-    with pytest.raises(vtok.VTokError, match=f"the model has {model.max_tokens} tokens"):
-        model.encode(gradient(), tokens=model.max_tokens + 1)
+    count = model.token_count(gradient().shape[:2])
+    with pytest.raises(vtok.VTokError, match=f"the model has {count} tokens for this image"):
+        model.encode(gradient(), tokens=count + 1)
     with pytest.raises(vtok.VTokError, match="not below 2\\^12"):
         model.decode(np.array([1, 2, 4096]))
     with pytest.raises(vtok.VTokError, match="np.uint8 arrays"):
@@ -194,14 +219,15 @@ def test_threads(model, shared):
         assert data == expected[index] and shape == (70, 90, 3)
 
 
-def test_full_resolution_models_count_tokens_by_size():
-    """The layered model codes images at their own size: its files hold more tokens for a larger
-    image, and token_count says how many before encoding."""
-    layered = vtok.Model(pathlib.Path(__file__).resolve().parents[2] / "models" / "layered-d2.safetensors")
-    assert layered.max_tokens == layered.token_count((256, 256)) == 1536 + 128 * 8 * 8
-    assert layered.token_count((512, 768)) == 1536 + 128 * 16 * 24
+def test_full_resolution_files_grow_with_the_image(model):
+    """The shipped model codes images at their own size: a larger image's file holds more tokens,
+    token_count says how many before encoding, and more bytes keep buying quality."""
     image = gradient(90, 120)
-    ids = layered.tokens(image)
-    assert ids.shape == (layered.token_count(image.shape[:2]),) == (1536 + 128 * 3 * 4,)
+    ids = model.tokens(image)
+    assert ids.shape == (model.token_count(image.shape[:2]),) == (1536 + 128 * 3 * 4,)
+    large = np.repeat(np.repeat(gradient(96, 128), 4, axis=0), 4, axis=1)
+    assert model.info(model.encode(large))["tokens"] == model.token_count((384, 512)) == 1536 + 128 * 12 * 16
+    small, big = model.encode(large, max_bytes=400), model.encode(large, max_bytes=4000)
+    assert psnr(large, model.decode(big)) > psnr(large, model.decode(small)) + 1
     with pytest.raises(vtok.VTokError, match="empty"):
-        layered.token_count((0, 10))
+        model.token_count((0, 10))

@@ -4,8 +4,12 @@
     model = vtok.Model()                        # the shipped model
     image = vtok.load_image("photo.png")        # np.uint8, (height, width, 3)
     data = model.encode(image, tokens=32)       # the bytes of a .vtok file
-    ids = model.tokens(image)                   # np.int64, shape (K,): coarse to fine
+    ids = model.tokens(image)                   # np.int64, coarse to fine: more for a larger image
     picture = model.decode(ids[:32], size=image.shape[:2])
+
+The shipped model codes an image at its own size: its first 1536 tokens describe the whole image,
+the rest add full-resolution detail (`model.token_count(size)` says how many). For rows of one
+length, as a dataset needs, `tokens_batch` stretches every image to the model's square first.
 
 Images are numpy arrays of dtype uint8 and shape (height, width, 3), RGB. Sizes are
 (height, width), as numpy shapes are. Errors the library reports raise VTokError with its message.
@@ -121,7 +125,7 @@ class Model:
         info = ModelInfo()
         _check(_lib.vtk_model_get_info(handle, ctypes.byref(info)))
         self.resolution = info.resolution          # native square side, px
-        self.max_tokens = info.max_tokens          # K, tokens per image (per tile with tiles=True)
+        self.max_tokens = info.max_tokens          # K: all the tokens of a resolution x resolution image
         self.bits_per_token = info.bits_per_token  # ids lie in 0 ..< 2**bits_per_token
         self.model_id = bytes(info.model_id).hex()
 
@@ -171,7 +175,8 @@ class Model:
     def encode(self, image, tokens=None, max_bytes=None, target_psnr=None, tiles=False):
         """The bytes of a .vtok file for an image. Give at most one of `tokens` (per tile),
         `max_bytes` (the most tokens whose whole file fits) and `target_psnr` (the fewest tokens
-        reaching it, dB); default: all K tokens. `tiles=True` cuts the image into native tiles."""
+        reaching it, dB); default: all `token_count(image.shape[:2])` tokens. `tiles=True` cuts the
+        image into native tiles (models that fit images to a square; the shipped one refuses it)."""
         array, pointer, width, height, stride = _rgb(image)
         options = self._options(tokens, max_bytes, target_psnr, tiles)
         out, size = ctypes.POINTER(ctypes.c_uint8)(), ctypes.c_size_t()
@@ -181,7 +186,7 @@ class Model:
 
     def tokens(self, image, tokens=None, max_bytes=None, target_psnr=None, tiles=False):
         """Token ids (np.int64) of an image, the ones `encode` writes: shape (k,), or (tiles, k)
-        with tiles=True. The first k of K are exactly the k-token encoding."""
+        with tiles=True. The first k of them are exactly the k-token encoding."""
         array, pointer, width, height, stride = _rgb(image)
         options = self._options(tokens, max_bytes, target_psnr, tiles)
         out, count, kept = ctypes.POINTER(ctypes.c_uint32)(), ctypes.c_int(), ctypes.c_int()
@@ -195,7 +200,9 @@ class Model:
         return [self.encode(image, **options) for image in images]
 
     def tokens_batch(self, images, tokens=None, **options):
-        """Token ids of many whole images, many per network pass: np.int64 of shape (n, k).
+        """Token ids of many whole images, many per network pass: np.int64 of shape (n, k), every
+        image stretched to the model's square first, so every row has k (default max_tokens) ids
+        (the shipped model's first 1536 are `tokens(image)`'s for the image itself).
         With max_bytes, target_psnr or tiles, a list of `tokens(image, ...)` arrays instead."""
         if options:
             return [self.tokens(image, tokens=tokens, **options) for image in images]
@@ -232,7 +239,8 @@ class Model:
     def decode(self, data_or_ids, size=None, tiles=False):
         """An image, np.uint8 (height, width, 3), from the bytes of a .vtok file (at the size it
         was encoded from) or from token ids: shape (k,) for the whole image, or (tiles, k) with
-        tiles=True. `size=(height, width)` for ids, default the model's native square."""
+        tiles=True. `size=(height, width)` for ids, default the model's native square; the shipped
+        model lays its detail tokens out over that size, so give the size they were encoded at."""
         if isinstance(data_or_ids, (bytes, bytearray, memoryview)):
             buffer, pointer = _bytes_pointer(bytes(data_or_ids))
             out, width, height = ctypes.POINTER(ctypes.c_uint8)(), ctypes.c_int(), ctypes.c_int()
@@ -249,8 +257,9 @@ class Model:
         return _take(out, width * height * 3, np.uint8).reshape(height, width, 3)
 
     def decode_batch(self, items, size=None):
-        """Many images at once. An (n, k) integer array, or a list of equal-length id arrays, is
-        decoded many per network pass into one np.uint8 array (n, height, width, 3); a list of
+        """Many images at once. An (n, k) integer array, or a list of equal-length id arrays (as
+        `tokens_batch` gives them), is decoded many per network pass as the model's square, stretched
+        to `size`, into one np.uint8 array (n, height, width, 3); a list of
         .vtok byte strings (or mixed) gives a list of arrays, each `decode(item, size)`."""
         if isinstance(items, np.ndarray) or (
                 len(items) and all(not isinstance(i, (bytes, bytearray, memoryview)) for i in items)

@@ -2,7 +2,10 @@
  * vtok.h: the C API of libvtok_c, the vtok discrete image tokenizer codec.
  *
  * An image becomes a short 1D sequence of discrete tokens ordered coarse to fine, and back; any
- * prefix of the sequence decodes. Build the library with
+ * prefix of the sequence decodes. The shipped model codes an image at its own size: its first 1536
+ * tokens describe the whole image, whatever its size, and the rest add full-resolution detail, more
+ * of them for a larger image (vtk_model_token_count). Models that fit every image to a square
+ * (models/c2.safetensors) give every image the same max_tokens, or max_tokens per tile. Build the library with
  *     swift build -c release --product vtok_c        # .build/release/libvtok_c.so
  * and link with -lvtok_c. The shipped model (vtok_VTokModel.resources/) lies beside the library.
  *
@@ -83,7 +86,8 @@ void vtk_model_free(vtk_model *model);
 
 typedef struct vtk_model_info {
     int32_t resolution;       /* native square side in pixels (256 for the shipped model) */
-    int32_t max_tokens;       /* K: tokens per tile (or per image) the model produces */
+    int32_t max_tokens;       /* K: all the tokens of a resolution x resolution image (of a tile when
+                                 tiled); more for a larger image with a full-resolution model */
     int32_t bits_per_token;   /* token ids lie in 0 ..< 2^bits_per_token */
     int32_t groups;           /* a token is `groups` groups of `bits_per_group` bits */
     int32_t bits_per_group;
@@ -100,14 +104,16 @@ vtk_status vtk_model_token_count(const vtk_model *model, int width, int height, 
 /* ---- Encoding -------------------------------------------------------------------------------- */
 
 typedef struct vtk_encode_options {
-    /* How many tokens per tile to keep: at most one of the three may be set.
-     * Default (none set): all max_tokens of them. */
-    int32_t tokens;       /* -1: not set; else 0 ... max_tokens */
+    /* How many tokens (per tile when tiled) to keep: at most one of the three may be set.
+     * Default (none set): all of them, vtk_model_token_count() for the image's size. */
+    int32_t tokens;       /* -1: not set; else 0 ... vtk_model_token_count() */
     int32_t max_bytes;    /* 0: not set; else the most tokens whose whole .vtok file fits (>= 28) */
     double target_psnr;   /* 0: not set; else the fewest tokens that decode to this PSNR in dB
                              (8-bit RGB), or all of them when even they fall short */
-    /* 0 (default): the whole image is stretched to the model's square, so the tokens describe the
-     * whole image; 1: the image is cut into resolution-sized tiles with their own tokens each. */
+    /* 0 (default): the whole image in one token sequence (at its own size for a full-resolution
+     * model; stretched to the model's square for the others); 1: the image is cut into
+     * resolution-sized tiles with their own tokens each (refused by a full-resolution model, with
+     * VTK_INVALID_ARGUMENT: it needs no tiles to keep an image's detail). */
     int32_t tiled;
 } vtk_encode_options;
 
@@ -127,11 +133,15 @@ vtk_status vtk_encode_tokens(vtk_model *model, const uint8_t *rgb, int width, in
                              int *out_tokens);
 
 /* Token ids of many whole images (not tiled), many images per network pass: the fast way to
- * tokenize a dataset. Image i is rgb[i] with widths[i], heights[i], strides[i]. tokens: -1 for all
- * max_tokens, else 0 ... max_tokens. On success *out_ids is a new buffer of count * tokens ids,
- * image after image, released with vtk_free(). The ids are vtk_encode_tokens' one by one, except
- * that the network's float sums differ a little with the batch: a value within rounding of a
- * quantization boundary may come out on the other side. */
+ * tokenize a dataset into rows of one length. Every image is first stretched to the model's
+ * resolution x resolution square, so each gets max_tokens ids whatever its size. Image i is rgb[i]
+ * with widths[i], heights[i], strides[i]. tokens: -1 for all max_tokens, else 0 ... max_tokens.
+ * On success *out_ids is a new buffer of count * tokens ids, image after image, released with
+ * vtk_free(). The ids are vtk_encode_tokens' of the stretched square (for a model that fits every
+ * image to its square, of the image itself), except that the network's float sums differ a little
+ * with the batch: a value within rounding of a quantization boundary may come out on the other
+ * side. A full-resolution model's base layer (its first 1536 ids) sees every image at a square
+ * anyway: those ids match vtk_encode_tokens' for the image itself up to the same rounding. */
 vtk_status vtk_encode_tokens_batch(vtk_model *model, int count, const uint8_t *const *rgb,
                                    const int *widths, const int *heights, const int *strides,
                                    int tokens, uint32_t **out_ids, int *out_tokens);
@@ -147,13 +157,16 @@ vtk_status vtk_decode(vtk_model *model, const uint8_t *data, size_t size, uint8_
 /* Decodes raw token ids (for example sampled by a generative model) to a width x height image.
  * ids holds tiles * tokens ids, tile after tile; tiled == 0 needs tiles == 1, tiled == 1 needs
  * tiles equal to the number of resolution-sized tiles covering width x height. tokens may be fewer
- * than max_tokens (a prefix). On success *out_rgb is a new buffer of width * height * 3 bytes,
+ * than vtk_model_token_count(width, height) (a prefix). A full-resolution model reads the ids as
+ * those of a width x height image (its detail tokens are laid out over that size), so decode at
+ * the size they were encoded from. On success *out_rgb is a new buffer of width * height * 3 bytes,
  * released with vtk_free(). */
 vtk_status vtk_decode_tokens(vtk_model *model, const uint32_t *ids, int tiles, int tokens,
                              int width, int height, int tiled, uint8_t **out_rgb);
 
-/* Decodes count token sequences of `tokens` ids each (whole images, not tiled), many per network
- * pass, each to a width x height image. On success *out_rgb is a new buffer of
+/* Decodes count token sequences of `tokens` ids each (at most max_tokens: whole images, not tiled,
+ * as vtk_encode_tokens_batch gives them), many per network pass: each is decoded as a
+ * resolution x resolution square and stretched to width x height. On success *out_rgb is a new buffer of
  * count * height * width * 3 bytes, image after image, released with vtk_free(). A pixel may differ
  * by 1 from vtk_decode_tokens' (float sums differ a little with the batch). */
 vtk_status vtk_decode_tokens_batch(vtk_model *model, int count, const uint32_t *ids, int tokens,
