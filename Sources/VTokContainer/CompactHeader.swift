@@ -1,7 +1,12 @@
 /// The version 2 header fields (spec §12): a compact header of 12 bytes for a single small tile.
+/// Version 3 is the same header with a 4-byte token count, for files of more than 65,535 tokens.
 struct CompactHeader: Equatable {
     static let magic: [UInt8] = [0x56, 0x54]  // "VT"
-    static let version: UInt8 = 2
+    static let versions: ClosedRange<UInt8> = 2...3
+    /// The most tokens per tile a version 2 header's u16 declares; more take version 3.
+    static let maxVersion2Tokens = 65535
+    /// Version 3's u32 count, with tiles · tokens per tile within 32 bits too (as in version 1).
+    static let maxTokens = Int(UInt32.max)
     /// Sizes up to this fit the 3-byte packed size field.
     static let narrowLimit = 4096
     static let maxGroups = 8
@@ -19,10 +24,25 @@ struct CompactHeader: Equatable {
 
     var tileCount: Int { tiles.tileCount(width: width, height: height) }
     private var isWide: Bool { width > Self.narrowLimit || height > Self.narrowLimit }
+    /// One content, one byte string: version 3 exactly when the count needs more than a u16.
+    var version: UInt8 { tokensPerTile > Self.maxVersion2Tokens ? 3 : 2 }
+
+    /// The header's length with its 2 check bytes, as `encoded` writes it (spec §12).
+    var encodedSize: Int {
+        (isWide ? 8 : 7) + (isTiled ? 2 : 0) + (version == 3 ? 4 : 2) + 1 + 2
+    }
+
+    /// This header with another token count: what a file cut to `tokens` starts with.
+    func declaring(tokens: Int) -> CompactHeader {
+        var header = self
+        header.tokensPerTile = tokens
+        return header
+    }
 
     func validate() throws(VTokError) {
         try validateFields(width: width, height: height, tiles: tiles, tokensPerTile: tokensPerTile, layout: layout,
-                           maxGroups: Self.maxGroups)
+                           maxGroups: Self.maxGroups, maxTokensPerTile: Self.maxTokens)
+        try checkField("tiles · tokens per tile", tileCount * tokensPerTile, in: 0...Self.maxTokens)
     }
 
     /// The header bytes up to (not including) the 2-byte check. The descriptor's high 4 bits are the
@@ -54,7 +74,7 @@ struct CompactHeader: Equatable {
     }
 
     private func fieldBytes() -> [UInt8] {
-        var bytes = Self.magic + [Self.version]
+        var bytes = Self.magic + [version]
         let shape = Self.shapeCodes.first { $0.tiled == isTiled && $0.wide == isWide }!.code
         bytes.append(coding.rawValue | shape << 1)
         if isWide {
@@ -65,7 +85,12 @@ struct CompactHeader: Equatable {
             for i in 0..<3 { bytes.append(UInt8(truncatingIfNeeded: packed >> (8 * i))) }
         }
         if case .tiled(let side) = tiles { appendUInt16(&bytes, side - 1) }
-        appendUInt16(&bytes, tokensPerTile)
+        if version == 3 {
+            appendUInt16(&bytes, tokensPerTile & 0xFFFF)
+            appendUInt16(&bytes, tokensPerTile >> 16)
+        } else {
+            appendUInt16(&bytes, tokensPerTile)
+        }
         switch coding {
         case .raw: bytes.append(UInt8((layout.groups - 1) << 5 | (layout.bitsPerGroup - 1)))
         case .arithmetic: bytes.append(payloadLengthLowByte)
@@ -73,7 +98,7 @@ struct CompactHeader: Equatable {
         return bytes
     }
 
-    /// Parses the header of a version 2 file (magic and version already checked); returns it with
+    /// Parses the header of a version 2 or 3 file (magic and version already checked); returns it with
     /// the offset of its check, which the 2 check bytes follow. A coded payload's layout is the
     /// prior's: `codedLayout`.
     static func decode(_ bytes: [UInt8], codedLayout: TokenLayout?) throws(VTokError) -> (header: CompactHeader, checkOffset: Int) {
@@ -93,7 +118,12 @@ struct CompactHeader: Equatable {
             height = (packed >> 12) + 1
         }
         let tiles: TileLayout = shape.tiled ? .tiled(side: try reader.uint16() + 1) : .single
-        let tokens = try reader.uint16()
+        let version = bytes[2]
+        let tokens = version == 3 ? try reader.uint16() | reader.uint16() << 16 : try reader.uint16()
+        // One content, one byte string: a count that fits version 2 must use it.
+        if version == 3 && tokens <= maxVersion2Tokens {
+            throw .invalidField(name: "tokens per tile", value: tokens, allowed: "\(maxVersion2Tokens + 1)...\(maxTokens) in version 3")
+        }
         let lastByte = try reader.byte()
         let layout: TokenLayout
         switch coding {

@@ -7,7 +7,8 @@
 public enum FileFormat: Equatable, Sendable, CustomStringConvertible {
     /// The 28-byte header and raw payload of spec part I.
     case version1
-    /// The compact header, with the payload coded as given.
+    /// The compact header, with the payload coded as given (version 3, the same with a 4-byte
+    /// token count, for a file of more than 65,535 tokens a tile).
     case version2(PayloadCoding)
 
     /// The fewest bytes any file takes: a version 2 header for one small tile.
@@ -37,7 +38,7 @@ public struct ModelCoding: Sendable {
 public struct VTokReading: Sendable {
     public var file: VTokFile
     public var warnings: [VTokWarning]
-    /// 1 or 2.
+    /// 1, 2, or 3 (version 2 with a 4-byte token count, for more than 65,535 tokens a tile).
     public var version: Int
     public var coding: PayloadCoding
     /// Bytes before the payload: 28 in version 1; 12 for a small single-tile file in version 2.

@@ -20,7 +20,7 @@ extension VTokFile {
                                declaredTokens: declared, isComplete: warnings.isEmpty)
         }
         guard bytes.count > 2 else { throw .headerTruncated(byteCount: bytes.count) }
-        guard bytes[2] == CompactHeader.version else { throw .unsupportedVersion(bytes[2]) }
+        guard CompactHeader.versions.contains(bytes[2]) else { throw .unsupportedVersion(bytes[2]) }
         return try readVersion2(bytes, model: model)
     }
 
@@ -79,7 +79,7 @@ extension VTokFile {
         }
         let file = VTokFile(width: header.width, height: header.height, tiles: header.tiles, layout: header.layout,
                             modelID: model.id, tokens: tokens)
-        return VTokReading(file: file, warnings: warnings, version: 2, coding: header.coding, headerSize: checkOffset + 2,
+        return VTokReading(file: file, warnings: warnings, version: Int(header.version), coding: header.coding, headerSize: checkOffset + 2,
                            declaredTokens: k, isComplete: complete)
     }
 }

@@ -66,8 +66,7 @@ public struct ChannelRunPrior: TokenPrior {
 
     public var layout: TokenLayout { stored.layout }
     public var channels: Int { (stored.positions - headPositions) / contexts }
-    /// At most what a header can declare (a file holds at most 65,535 tokens).
-    public var positions: Int { min(65535, headPositions + channels * runLength) }
+    public var positions: Int { headPositions + channels * runLength }
 
     /// The stored table of the token at `position`, given the tile's tokens before it.
     public func table(ofPosition position: Int, earlierTokens: ArraySlice<UInt32>) -> Int {

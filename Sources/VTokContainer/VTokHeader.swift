@@ -138,14 +138,14 @@ public struct VTokHeader: Equatable, Sendable {
 /// The ranges both versions' headers share (spec §10): throws `.invalidField` for the first field
 /// outside its range. Version 2 allows fewer groups (`maxGroups`) than version 1.
 func validateFields(width: Int, height: Int, tiles: TileLayout, tokensPerTile: Int, layout: TokenLayout,
-                    maxGroups: Int) throws(VTokError) {
+                    maxGroups: Int, maxTokensPerTile: Int = VTokHeader.maxTokensPerTile) throws(VTokError) {
     try checkField("width", width, in: 1...VTokHeader.maxDimension)
     try checkField("height", height, in: 1...VTokHeader.maxDimension)
     if case .tiled(let side) = tiles {
         try checkField("tile side", side, in: 1...VTokHeader.maxDimension)
         try checkField("tile count", tiles.tileCount(width: width, height: height), in: 1...VTokHeader.maxTiles)
     }
-    try checkField("tokens per tile", tokensPerTile, in: 0...VTokHeader.maxTokensPerTile)
+    try checkField("tokens per tile", tokensPerTile, in: 0...maxTokensPerTile)
     try checkField("groups", layout.groups, in: 1...maxGroups)
     try checkField("bits per group", layout.bitsPerGroup, in: 1...TokenLayout.maxBitsPerToken)
     try checkField("bits per token", layout.bitsPerToken, in: 1...TokenLayout.maxBitsPerToken)

@@ -25,13 +25,12 @@ extension VTokFile {
         guard let model else { throw .modelRequired }
         guard model.id == modelID else { throw .modelMismatch(file: modelID, model: model.id) }
         let header = try compactHeader(coding: .arithmetic, model: model)
-        let overhead = header.encoded(modelID: model.id).count + 2
         var fitting: (rounds: Int, state: RangeEncoder.State)?
-        if overhead + RangeEncoder().finishedByteCount <= maxBytes { fitting = (0, RangeEncoder().state) }
+        if header.declaring(tokens: 0).encodedSize + RangeEncoder().finishedByteCount <= maxBytes { fitting = (0, RangeEncoder().state) }
         var rounds = 0
         let encoder = encodeRounds(prior: try requirePrior(model, for: header)) { encoder in
             rounds += 1
-            if overhead + encoder.finishedByteCount <= maxBytes { fitting = (rounds, encoder.state) }
+            if header.declaring(tokens: rounds).encodedSize + encoder.finishedByteCount <= maxBytes { fitting = (rounds, encoder.state) }
         }
         guard let fitting else { return nil }
         let kept = truncated(toTokens: fitting.rounds)
@@ -54,12 +53,13 @@ extension VTokFile {
         guard case .version2(let coding) = format else { return truncationOffsets() }
         guard let model else { throw .modelRequired }
         let header = try compactHeader(coding: coding, model: model)
-        let overhead = header.encoded(modelID: model.id).count + 2
+        // The header grows by 2 bytes past 65,535 tokens (version 3).
+        let overhead = { (tokens: Int) in header.declaring(tokens: tokens).encodedSize }
         switch coding {
         case .raw:
-            return (0...tokenCount).map { overhead + RawPayload.size(rounds: $0, tiles: header.tileCount, bitsPerToken: layout.bitsPerToken) }
+            return (0...tokenCount).map { overhead($0) + RawPayload.size(rounds: $0, tiles: header.tileCount, bitsPerToken: layout.bitsPerToken) }
         case .arithmetic:
-            return codedPayload(prior: try requirePrior(model, for: header)).sizes.map { overhead + $0 }
+            return codedPayload(prior: try requirePrior(model, for: header)).sizes.enumerated().map { overhead($0.offset) + $0.element }
         }
     }
 

@@ -103,10 +103,8 @@ public final class VTokCodec {
     /// full-resolution model (`fullResolution`) codes the whole image at its own size, tiled or not.
     public func encode(_ image: RGBImage, tiled: Bool = false) -> VTokFile {
         if let fullResolution {
-            // At most what a header can declare; the tokens past it are the finest detail.
-            let tokens = fullResolution.tokens(of: image).prefix(Self.maxTokensPerFile)
             return VTokFile(width: image.width, height: image.height, tiles: .single, layout: layout, modelID: modelID,
-                            tokens: [Array(tokens)])
+                            tokens: [fullResolution.tokens(of: image)])
         }
         let tiles: TileLayout = tiled ? .tiled(side: shape.resolution) : .single
         // Tiles carry their surroundings when the architecture reads across borders.
@@ -124,12 +122,9 @@ public final class VTokCodec {
     /// The tokenizer when it codes images at their own resolution (no stretching, no tiles).
     public var fullResolution: (any FullResolutionTokenizer)? { tokenizer as? any FullResolutionTokenizer }
 
-    /// A file's header declares at most this many tokens per tile.
-    public static let maxTokensPerFile = 65535
-
     /// All the tokens of a width×height image (per tile when tiled): what a file of it holds whole.
     public func tokenCount(width: Int, height: Int) -> Int {
-        fullResolution.map { min(Self.maxTokensPerFile, $0.tokenCount(width: width, height: height)) } ?? shape.maxTokens
+        fullResolution?.tokenCount(width: width, height: height) ?? shape.maxTokens
     }
 
     /// Native-resolution tiles in row-major order, each with `margin` pixels of its surroundings on

@@ -54,6 +54,30 @@ final class ShippedModelTests: XCTestCase {
         XCTAssertTrue(tiled.stderr.contains("--tiles: tiles are for models that fit images to a square"), tiled.stderr)
     }
 
+    /// A photo of more than 65,535 tokens (1024x768: 1,536 + 128 · 32 · 24 = 99,840) keeps them all,
+    /// as a version 3 file; cut to 65,535 or fewer it is version 2, as encoding that many gives.
+    func testALargePhotoKeepsAllItsTokens() throws {
+        let directory = try CLI.temporaryDirectory(for: self)
+        let landscape = try ImageFile.load(path: Self.samples.appendingPathComponent("landscape.png").path)
+        let input = directory.appendingPathComponent("large.png").path
+        try Data(try PNGCodec.encode(landscape.resized(width: 1024, height: 768, filter: .lanczos3))).write(to: URL(fileURLWithPath: input))
+        let file = directory.appendingPathComponent("large.vtok").path
+        let encoded = try CLI.run(["encode", input, "-o", file])
+        XCTAssertEqual(encoded.status, 0, encoded.stderr)
+        let info = try CLI.run(["info", file, "--json"])
+        XCTAssertTrue(info.stdout.contains("\"format_version\":3"), info.stdout)
+        XCTAssertTrue(info.stdout.contains("\"decodable_tokens\":99840"), info.stdout)
+        let cut = directory.appendingPathComponent("cut.vtok").path, direct = directory.appendingPathComponent("direct.vtok").path
+        XCTAssertEqual(try CLI.run(["truncate", file, "--tokens", "60000", "-o", cut]).status, 0)
+        XCTAssertEqual(try CLI.run(["encode", input, "--tokens", "60000", "-o", direct]).status, 0)
+        let cutBytes = try Data(contentsOf: URL(fileURLWithPath: cut))
+        XCTAssertEqual(cutBytes, try Data(contentsOf: URL(fileURLWithPath: direct)))
+        XCTAssertEqual(cutBytes[2], 2, "version 2")
+        let decoded = directory.appendingPathComponent("large-decoded.png").path
+        XCTAssertEqual(try CLI.run(["decode", file, "-o", decoded]).status, 0)
+        XCTAssertEqual(try ImageFile.load(path: decoded).width, 1024)
+    }
+
     /// The files the previous default model (c2) wrote, tiled or not, decode with the shipped model
     /// to the same picture as with c2 itself: its base layer is c2.
     func testTheModelShippedBeforeStillWorksAndItsFilesDecodeByDefault() throws {

@@ -277,6 +277,44 @@ final class Version2Tests: XCTestCase {
         }
     }
 
+    /// §12, version 3: a file of more than 65,535 tokens declares its count in 4 bytes. The 256×256
+    /// image in 1-px blocks gives a prior of 1 + 65,536 positions; the payload was computed by a
+    /// separate implementation of §15.2.
+    func testSpecExampleEVersion3() throws {
+        let stored = try StaticTokenPrior(serialized: "static1 1 1 2 32768 32768 65535 1")
+        let prior = try ChannelRunPrior(stored: stored, headPositions: 1, blockPixels: 1)
+        let model = ModelCoding(id: testModelID, prior: prior)
+        let tokens: [UInt32] = [1] + Array(repeating: 0, count: 65536)
+        let file = VTokFile(width: 256, height: 256, tiles: .single, layout: TokenLayout(groups: 1, bitsPerGroup: 1),
+                            modelID: testModelID, tokens: [tokens])
+        let expected = hexBytes("56 54 03 21 ff f0 0f 01 00 01 00 02 6d 5d 80 00")
+        XCTAssertEqual(try file.serialized(format: .version2(.arithmetic), model: model), expected)
+        let reading = try VTokFile.read(expected, model: model)
+        XCTAssertEqual(reading.file, file)
+        XCTAssertEqual(reading.version, 3)
+        XCTAssertEqual(reading.headerSize, 14)
+        // Cut to 65,535 tokens or fewer, the same file is version 2, two bytes shorter in its header;
+        // the sizes of every cut and the byte budget agree with the files written.
+        let sizes = try file.fileSizes(format: .version2(.arithmetic), model: model)
+        for k in [0, 1, 65535, 65536, 65537] {
+            let cut = try file.truncated(toTokens: k).serialized(format: .version2(.arithmetic), model: model)
+            XCTAssertEqual(cut[2], k > 65535 ? 3 : 2, "k = \(k)")
+            XCTAssertEqual(cut.count, sizes[k], "k = \(k)")
+            let budgeted = try XCTUnwrap(try file.serialized(format: .version2(.arithmetic), model: model, maxBytes: cut.count))
+            XCTAssertEqual(budgeted.bytes, try file.truncated(toTokens: budgeted.tokens).serialized(format: .version2(.arithmetic), model: model))
+            XCTAssertGreaterThanOrEqual(budgeted.tokens, k)
+        }
+        // A version 3 header declaring a count that version 2 holds is refused: one content, one byte string.
+        var small = try file.truncated(toTokens: 5).serialized(format: .version2(.arithmetic), model: model)
+        XCTAssertEqual(small[2], 2)
+        small[2] = 3
+        small.insert(contentsOf: [0, 0], at: 9)
+        XCTAssertThrowsError(try VTokFile.read(small, model: model)) { error in
+            guard case .invalidField(let name, 5, _) = error as? VTokError else { return XCTFail("\(error)") }
+            XCTAssertEqual(name, "tokens per tile")
+        }
+    }
+
     /// What a cut file can promise: its header is checked (every single-bit change is refused, cut or
     /// not); its payload cannot be, and decodes to tokens that the bytes determine.
     func testACutFilesHeaderIsStillChecked() throws {

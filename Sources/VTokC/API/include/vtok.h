@@ -98,7 +98,7 @@ vtk_status vtk_model_get_info(const vtk_model *model, vtk_model_info *out_info);
 
 /* All the tokens a width x height image gets in a .vtok file (per tile when tiled): max_tokens
  * for a model that fits every image to its square (or its tiles), more for a larger image with a
- * full-resolution model, which codes images at their own size (at most 65535). */
+ * full-resolution model, which codes images at their own size. */
 vtk_status vtk_model_token_count(const vtk_model *model, int width, int height, int *out_tokens);
 
 /* ---- Encoding -------------------------------------------------------------------------------- */
