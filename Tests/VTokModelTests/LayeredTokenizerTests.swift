@@ -26,11 +26,6 @@ final class LayeredTokenizerTests: XCTestCase {
         XCTAssertEqual(tokenizer.config.detailBlockPixels, 8)
         XCTAssertEqual(tokenizer.tokenCount(width: 20, height: 13), 16 + 4 * 3 * 2)
         XCTAssertEqual(tokenizer.tokenCount(width: 32, height: 32), tokenizer.shape.maxTokens)
-        var limited = tinyLayeredConfig()
-        limited.detailMaxPixels = 20 * 13
-        XCTAssertEqual(limited.tokenCount(width: 20, height: 13), 16 + 4 * 3 * 2)
-        XCTAssertEqual(limited.tokenCount(width: 21, height: 13), 16, "past the limit, the base alone")
-        XCTAssertEqual(try LayeredTokenizer(config: limited).tokens(of: randomRGBImage(width: 21, height: 13, seed: 1)).count, 16)
         for (width, height) in [(20, 13), (8, 8), (1, 1), (37, 9)] {
             let ids = tokenizer.tokens(of: randomRGBImage(width: width, height: height, seed: 1))
             XCTAssertEqual(ids.count, tokenizer.tokenCount(width: width, height: height), "\(width)x\(height)")
@@ -40,6 +35,33 @@ final class LayeredTokenizerTests: XCTestCase {
 
     /// A prefix within the base decodes as the base alone; the base's tokens are the convolutional
     /// model's own for the same image (the first tokens describe the whole image, at any size).
+    /// Large images are analysed and synthesised in windows with their context: as one pass.
+    func testWindowedAnalysisAndSynthesisJoinAsOnePass() throws {
+        let tokenizer = try LayeredTokenizer(config: tinyLayeredConfig())
+        let detail = tokenizer.detail, width = 72, height = 40
+        var rng = SeededRandom(seed: 9)
+        let ids = (0..<detail.tokenCount(width: width, height: height)).map { _ in UInt32(rng.int(in: 0...4095)) }
+        // One pass returns the synthesis' own buffer, which the next pass reuses: copy it.
+        let onePass = detail.centredPlanes(tokens: ids, paddedWidth: width, paddedHeight: height, windowSide: 80)
+        let shape = onePass.shape, whole = onePass.values
+        for side in [8, 16, 24] {
+            let windowed = detail.centredPlanes(tokens: ids, paddedWidth: width, paddedHeight: height, windowSide: side)
+            XCTAssertEqual(windowed.shape, shape)
+            let difference = (0..<whole.count).map { abs(whole[$0] - windowed[$0]) }.max()!
+            XCTAssertLessThan(difference, 1e-4, "windows of \(side) px")
+        }
+        // And analysed in windows: the same tokens but for a value within rounding of a level's edge.
+        let planes = Tensor(shape: [1, 3, height, width], values: (0..<3 * width * height).map { i in
+            Float(0.5 + 0.4 * sin(Double(i % width) / 3) * cos(Double(i / width % height) / 4))
+        })
+        let oneByOne = detail.tokens(paddedPlanes: planes, windowSide: 80)
+        for side in [8, 16, 24] {
+            let windowed = detail.tokens(paddedPlanes: planes, windowSide: side)
+            XCTAssertEqual(windowed.count, oneByOne.count)
+            XCTAssertGreaterThanOrEqual(Double(zip(windowed, oneByOne).filter { $0 == $1 }.count) / Double(windowed.count), 0.99)
+        }
+    }
+
     func testTheBaseLayerComesFirstAndDecodesAlone() throws {
         let tokenizer = try LayeredTokenizer(config: tinyLayeredConfig())
         let image = randomRGBImage(width: 40, height: 24, seed: 2)

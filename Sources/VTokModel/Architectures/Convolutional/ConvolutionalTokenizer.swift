@@ -198,12 +198,13 @@ public final class ConvolutionalTokenizer: ImageTokenizer {
     }
 
     /// All tokens of one image at its own resolution: `planes` is (1, 3, H, W) with values in [0, 1]
-    /// and sides that are multiples of `blockPixels` (pad first).
-    public func tokens(paddedPlanes planes: Tensor) -> [UInt32] {
+    /// and sides that are multiples of `blockPixels` (pad first). Images of more than
+    /// `windowPixels` are analysed in windows, as `centredPlanes` synthesises them.
+    public func tokens(paddedPlanes planes: Tensor, windowSide: Int? = nil) -> [UInt32] {
         let height = planes.shape[2], width = planes.shape[3], p = blockPixels
         precondition(planes.shape[0] == 1 && planes.shape[1] == 3 && height % p == 0 && width % p == 0,
                      "ConvolutionalTokenizer: planes \(planes.shape), sides must be multiples of \(p)")
-        let latents = analysis.inferChannelsLast(center(planes).transposedChannels(toLast: true))
+        let latents = channelsLastLatents(of: planes, windowSide: windowSide ?? defaultWindowSide(width: width, height: height))
         let m = config.latentChannels, grid = blocks(width: width, height: height), layout = config.shape.layout
         let w = grid.columns * config.blockSide, h = grid.rows * config.blockSide
         return (0..<tokenCount(width: width, height: height)).map { token in
@@ -215,9 +216,55 @@ public final class ConvolutionalTokenizer: ImageTokenizer {
         }
     }
 
+    /// The (1, H/2^S, W/2^S, M) latents of (1, 3, H, W) planes, whole or in windows of `windowSide`²
+    /// pixels, each read with `latentContext` latent pixels of context on every side (the analysis
+    /// reaches no further, so the windows give one pass's latents, up to float rounding).
+    private func channelsLastLatents(of planes: Tensor, windowSide side: Int) -> Tensor {
+        let height = planes.shape[2], width = planes.shape[3]
+        if side >= width && side >= height {
+            return analysis.inferChannelsLast(center(planes).transposedChannels(toLast: true))
+        }
+        let scale = 1 << config.stages, own = side / scale, margin = latentContext, m = config.latentChannels
+        let h = height / scale, w = width / scale
+        let latents = Tensor(shape: [1, h, w, m])
+        for top in stride(from: 0, to: h, by: own) {
+            for left in stride(from: 0, to: w, by: own) {
+                let rows = max(0, top - margin)..<min(h, top + own + margin)
+                let columns = max(0, left - margin)..<min(w, left + own + margin)
+                let windowHeight = rows.count * scale, windowWidth = columns.count * scale
+                let window = Tensor(shape: [1, 3, windowHeight, windowWidth])
+                for c in 0..<3 {
+                    for y in 0..<windowHeight {
+                        (window.pointer + (c * windowHeight + y) * windowWidth)
+                            .update(from: planes.pointer + (c * height + rows.lowerBound * scale + y) * width + columns.lowerBound * scale,
+                                    count: windowWidth)
+                    }
+                }
+                let windowLatents = analysis.inferChannelsLast(center(window).transposedChannels(toLast: true))
+                let skipY = top - rows.lowerBound, skipX = left - columns.lowerBound
+                let ownRows = min(own, h - top), ownColumns = min(own, w - left)
+                for y in 0..<ownRows {
+                    (latents.pointer + ((top + y) * w + left) * m)
+                        .update(from: windowLatents.pointer + ((skipY + y) * columns.count + skipX) * m, count: ownColumns * m)
+                }
+            }
+        }
+        return latents
+    }
+
+    /// The whole image in one pass up to `windowPixels`; past it, windows of `windowSide` pixels.
+    private func defaultWindowSide(width: Int, height: Int) -> Int {
+        width * height > Self.windowPixels ? Self.windowSide : max(width, height)
+    }
+
     /// The (1, 3, H, W) planes (values centred on 0, as the synthesis writes them) that a prefix of
-    /// an H×W image's tokens decodes to; H and W multiples of `blockPixels`.
-    public func centredPlanes(tokens ids: [UInt32], paddedWidth width: Int, paddedHeight height: Int) -> Tensor {
+    /// an H×W image's tokens decodes to; H and W multiples of `blockPixels`. Images of more than
+    /// `windowPixels` are synthesised in windows of `windowSide`² pixels (default `Self.windowSide`),
+    /// each from its latents and `latentContext` latent pixels of its neighbours' on every side: the
+    /// synthesis reaches no further, so the windows join as one pass would (up to float rounding),
+    /// in memory bounded by a window instead of the image.
+    public func centredPlanes(tokens ids: [UInt32], paddedWidth width: Int, paddedHeight height: Int,
+                              windowSide: Int? = nil) -> Tensor {
         let grid = blocks(width: width, height: height), m = config.latentChannels
         precondition(width % blockPixels == 0 && height % blockPixels == 0 && ids.count <= m * grid.count,
                      "ConvolutionalTokenizer: \(ids.count) tokens for a \(width)x\(height) image")
@@ -229,8 +276,43 @@ public final class ConvolutionalTokenizer: ImageTokenizer {
                 latents[latentIndex(token: token, group: group, blocks: grid)] = quantizer.value(of: symbol)
             }
         }
-        return synthesis.forward(latents)
+        let side = windowSide ?? defaultWindowSide(width: width, height: height)
+        precondition(side > 0 && side % blockPixels == 0, "ConvolutionalTokenizer: windows of \(side) px, not a multiple of \(blockPixels)")
+        if side >= width && side >= height { return synthesis.forward(latents) }
+
+        // In latent pixels: each window's own square, and the context read around it.
+        let scale = 1 << config.stages, own = side / scale, margin = latentContext
+        let output = Tensor(shape: [1, 3, height, width])
+        for top in stride(from: 0, to: h, by: own) {
+            for left in stride(from: 0, to: w, by: own) {
+                let rows = max(0, top - margin)..<min(h, top + own + margin)
+                let columns = max(0, left - margin)..<min(w, left + own + margin)
+                let window = Tensor(shape: [1, m, rows.count, columns.count])
+                for c in 0..<m {
+                    for (y, gridY) in rows.enumerated() {
+                        (window.pointer + (c * rows.count + y) * columns.count)
+                            .update(from: latents.pointer + (c * h + gridY) * w + columns.lowerBound, count: columns.count)
+                    }
+                }
+                let pixels = synthesis.forward(window)
+                let windowWidth = columns.count * scale, windowHeight = rows.count * scale
+                // The window's own pixels, past the context it read.
+                let skipY = (top - rows.lowerBound) * scale, skipX = (left - columns.lowerBound) * scale
+                let ownHeight = min(own, h - top) * scale, ownWidth = min(own, w - left) * scale
+                for c in 0..<3 {
+                    for y in 0..<ownHeight {
+                        (output.pointer + (c * height + top * scale + y) * width + left * scale)
+                            .update(from: pixels.pointer + (c * windowHeight + skipY + y) * windowWidth + skipX, count: ownWidth)
+                    }
+                }
+            }
+        }
+        return output
     }
+
+    /// Above this many pixels an image is analysed and synthesised in windows of `windowSide` pixels.
+    public static let windowPixels = 1 << 20
+    public static let windowSide = 512
 
     // MARK: Tiles without seams
 

@@ -17,9 +17,6 @@ public struct LayeredConfig: TokenizerArchitectureConfig {
     /// (`resolution` = `workingResolution`, the side of its training crops) and code the residual
     /// image − base.
     public var detail = LayeredConfig.defaultDetail
-    /// Images of more pixels get the base layer alone: the detail layer runs over the whole image in
-    /// one pass, and its memory grows with the pixels (docs/MODEL.md gives the peak).
-    public var detailMaxPixels = 1 << 21
     /// Tables per detail channel in the coding prior (spec §15.1.2): 1 codes every block of a
     /// channel with the channel's table; more pick one per token by how busy the same block is in
     /// the `detailPriorWindow` channels before it (`vtok prior --contexts` counts them).
@@ -44,13 +41,9 @@ public struct LayeredConfig: TokenizerArchitectureConfig {
     /// Tokens of a width×height image: all of the base's, then the detail's channels, each of
     /// ⌈w/P⌉·⌈h/P⌉ blocks (P = `detailBlockPixels`).
     public func tokenCount(width: Int, height: Int) -> Int {
-        guard hasDetail(width: width, height: height) else { return base.maxTokens }
         let p = detailBlockPixels
         return base.maxTokens + detail.latentChannels * ((width + p - 1) / p) * ((height + p - 1) / p)
     }
-
-    /// Whether a width×height image gets the detail layer (`detailMaxPixels`).
-    public func hasDetail(width: Int, height: Int) -> Bool { width * height <= detailMaxPixels }
 
     public var shape: TokenizerShape {
         TokenizerShape(resolution: resolution, workingResolution: resolution,
@@ -74,7 +67,6 @@ public struct LayeredConfig: TokenizerArchitectureConfig {
         guard detail.resolution == detail.workingResolution else {
             throw .invalidConfig("layered: the detail layer reads the image's own pixels: its resolution \(detail.resolution) must equal its workingResolution \(detail.workingResolution)")
         }
-        guard detailMaxPixels >= 0 else { throw .invalidConfig("layered: detailMaxPixels must be 0 or more") }
         guard (1...64).contains(detailPriorContexts), detailPriorWindow >= 0 else {
             throw .invalidConfig("layered: detailPriorContexts must be in 1...64 and detailPriorWindow 0 or more")
         }
@@ -146,7 +138,6 @@ public final class LayeredTokenizer: FullResolutionTokenizer {
 
     public func tokens(of image: RGBImage) -> [UInt32] {
         let baseTokens = base.tokens(images: baseInput.batch([image]))[0]
-        guard config.hasDetail(width: image.width, height: image.height) else { return baseTokens }
         let coarse = baseImage(tokens: baseTokens, width: image.width, height: image.height)
         return baseTokens + detail.tokens(paddedPlanes: residualPlanes(image, minus: coarse))
     }
