@@ -1,5 +1,6 @@
 // swift-tools-version:6.0
 // vtok: a discrete 1D image tokenizer codec. See README.md for the module map.
+import Foundation
 import PackageDescription
 
 // Numeric kernels are hot loops over raw buffers; bounds checks there cost more than they catch
@@ -8,6 +9,13 @@ import PackageDescription
 let numericSettings: [SwiftSetting] = [
     .unsafeFlags(["-Ounchecked", "-wmo", "-Xcc", "-fno-math-errno"], .when(configuration: .release)),
 ]
+
+// The wheel's libvtok_c (make wheel, VTOK_WHEEL=1) links the Swift runtime statically and no
+// Foundation, only FoundationEssentials, which carries no ICU data. SwiftPM's accessor for a
+// target's resources imports Foundation, so that build leaves the model resource out and the wheel
+// packs the model file itself.
+let shippedModel: [Resource] = ProcessInfo.processInfo.environment["VTOK_WHEEL"] == nil
+    ? [.copy("Resources/default-model.safetensors")] : []
 
 let package = Package(
     name: "vtok",
@@ -48,7 +56,7 @@ let package = Package(
         // The shipped model ships as a resource: SwiftPM copies it beside the executable, where
         // ModelLocator finds it.
         .target(name: "VTokModel", dependencies: ["VTokNN", "VTokImage", "VTokContainer"],
-                resources: [.copy("Resources/default-model.safetensors")], swiftSettings: numericSettings),
+                exclude: shippedModel.isEmpty ? ["Resources"] : [], resources: shippedModel, swiftSettings: numericSettings),
         // Training: data pipeline, length sampling, the loop, checkpoints and exact resume.
         .target(name: "VTokTraining", dependencies: ["VTokModel", "VTokNN", "VTokImage"],
                 swiftSettings: numericSettings),

@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+import Glibc
+#else
 import Foundation
+#endif
 
 /// The probabilities a coded payload (spec/vtok.md §15.1) spends its bits by: for every token position
 /// and group, a distribution over the group's 2^b values, as integer cumulative frequencies out of

@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+import Glibc
+#else
 import Foundation
+#endif
 
 /// Crash-safe replacement of a file: the bytes go to `<path>.partial`, are flushed to the disk
 /// (fsync), and only then renamed over `path`, and the directory is synced so the rename itself
@@ -15,7 +20,7 @@ public enum AtomicFile {
         var written = 0
         let ok: Bool = bytes.withUnsafeBytes { buffer in
             while written < buffer.count {
-                let count = Foundation.write(descriptor, buffer.baseAddress! + written, buffer.count - written)
+                let count = Glibc.write(descriptor, buffer.baseAddress! + written, buffer.count - written)
                 if count < 0 {
                     if errno == EINTR { continue }
                     return false
@@ -34,8 +39,7 @@ public enum AtomicFile {
             unlink(temporary)
             throw failure("cannot rename \(temporary) to \(path)", errno: error)
         }
-        let parent = (path as NSString).deletingLastPathComponent
-        let directory = open(parent.isEmpty ? "." : parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let directory = open(parentDirectory(of: path), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if directory >= 0 {
             _ = fsync(directory)
             close(directory)
@@ -43,7 +47,17 @@ public enum AtomicFile {
     }
 
     private static func failure(_ message: String, errno code: Int32 = errno) -> Error {
-        NSError(domain: "vtok.AtomicFile", code: Int(code),
-                userInfo: [NSLocalizedDescriptionKey: "\(message): \(String(cString: strerror(code)))"])
+        AtomicFileError(description: "\(message): \(String(cString: strerror(code)))")
     }
+
+    /// The folder holding `path` ("." for a bare name, "/" for a file at the root).
+    static func parentDirectory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+}
+
+/// Why an atomic write failed: the step and the system's reason.
+public struct AtomicFileError: Error, CustomStringConvertible {
+    public let description: String
 }

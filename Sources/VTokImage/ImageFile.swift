@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+import Glibc
+#else
 import Foundation
+#endif
 
 /// Reading and writing image files. The format is recognised from the data's leading bytes, never
 /// from the file name.
@@ -32,7 +37,7 @@ public enum ImageFile {
         do {
             try Data(encoded).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
-            throw ImageError.fileUnwritable(path: path, reason: error.localizedDescription)
+            throw ImageError.fileUnwritable(path: path, reason: "\(error)")
         }
     }
 
@@ -58,7 +63,7 @@ public enum ImageFile {
         do {
             return try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw ImageError.fileUnreadable(path: path, reason: error.localizedDescription)
+            throw ImageError.fileUnreadable(path: path, reason: "\(error)")
         }
     }
 }

@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+import Glibc
+#else
 import Foundation
+#endif
 
 /// Peak signal-to-noise ratio over 8-bit RGB: one mean squared error over all three channels, peak
 /// 255. Here, below the evaluation code, because encoding to a quality target and training's

@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+import Glibc
+#else
 import Foundation
+#endif
 
 /// Interpolation filters for `RGBImage.resized`. All are applied PIL-style: separably, in Float, and
 /// when downscaling the filter is stretched by the scale factor so every source pixel contributes

@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+import Glibc
+#else
 import Foundation
+#endif
 
 /// Images the project renders itself: the samples in `samples/` (`vtok samples` writes them) and test
 /// inputs. Deterministic: the same name and size always give the same pixels.

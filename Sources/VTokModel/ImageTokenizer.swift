@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+import Glibc
+#else
 import Foundation
+#endif
 import VTokContainer
 import VTokNN
 
@@ -77,12 +82,12 @@ extension TokenizerArchitectureConfig {
     /// The stored fields over the defaults: a field added after a file was written takes its
     /// default, so a new field's default must be the behaviour the code had before it.
     public init(storedJSON json: String) throws {
-        guard let stored = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
+        guard let stored = try JSONValue.objectFields(Data(json.utf8)) else {
             throw TokenizerError.invalidConfig("not a JSON object")
         }
-        var fields = try JSONSerialization.jsonObject(with: JSONEncoder().encode(Self())) as! [String: Any]
+        var fields = try JSONValue.objectFields(JSONEncoder().encode(Self()))!
         fields.merge(stored) { _, new in new }
-        self = try JSONDecoder().decode(Self.self, from: JSONSerialization.data(withJSONObject: fields))
+        self = try JSONValue.decode(Self.self, fields: fields)
     }
 
     /// Key-sorted JSON, as model files store it.

@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+import Glibc
+#else
 import Foundation
+#endif
 
 /// Where `vtok` finds its model when no `--model` is given, in order:
 /// 1. the `VTOK_MODEL` environment variable (a weights file path);

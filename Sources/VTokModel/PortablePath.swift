@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+import Glibc
+#else
 import Foundation
+#endif
 
 /// Paths as a model card records them: an absolute path becomes relative to the working directory,
 /// so that a model file names no folder of the machine that made it.

@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+import Glibc
+#else
 import Foundation
+#endif
 
 /// A factorized entropy model for quantized latents: every channel c has its own learned
 /// distribution p_c over the L symbols of a `ScalarQuantizer`, p_c = softmax(logits_c), shared by
@@ -47,7 +52,7 @@ public final class CategoricalPrior {
         for c in 0..<channels {
             let row = logits.value[c * levels..<(c + 1) * levels].map(Double.init)
             let top = row.max()!
-            let logSum = top + Foundation.log(row.reduce(0) { $0 + Foundation.exp($1 - top) })
+            let logSum = top + Glibc.log(row.reduce(0) { $0 + Glibc.exp($1 - top) })
             for j in 0..<levels { result[c * levels + j] = row[j] - logSum }
         }
         return result
@@ -73,7 +78,7 @@ public final class CategoricalPrior {
         }
         var total: Float = 0
         for j in 0..<levels {
-            w[j] = Foundation.exp(w[j] - top)
+            w[j] = Glibc.exp(w[j] - top)
             total += w[j]
         }
         var bits: Float = 0
@@ -169,7 +174,7 @@ public final class CategoricalPrior {
                 }
                 let total = a.reduce(0, +)
                 for k in 0..<levels {
-                    grad[c * levels + k] += Float(factor * (Foundation.exp(logP[c * levels + k]) * total - a[k]))
+                    grad[c * levels + k] += Float(factor * (Glibc.exp(logP[c * levels + k]) * total - a[k]))
                 }
             }
         }
@@ -187,7 +192,7 @@ public final class CategoricalPrior {
         precondition(Int(total) >= levels, "CategoricalPrior.frequencies: total \(total) below \(levels) symbols")
         let logP = logProbabilities(), spare = Double(Int(total) - levels)
         return (0..<channels).map { c in
-            let shares = (0..<levels).map { Foundation.exp(logP[c * levels + $0]) * spare }
+            let shares = (0..<levels).map { Glibc.exp(logP[c * levels + $0]) * spare }
             var counts = shares.map { UInt32($0.rounded(.down)) + 1 }
             let left = Int(total) - Int(counts.reduce(0, +))
             let order = (0..<levels).sorted {

@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+import Glibc
+#else
 import Foundation
+#endif
 
 /// Rounds latents to L integer levels, −L/2 … L/2 − 1, for a codec whose latent values are the
 /// tokens: each rounded value is one symbol of an L-letter alphabet that the range coder codes

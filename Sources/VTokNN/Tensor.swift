@@ -1,5 +1,10 @@
 import Dispatch
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+import Glibc
+#else
 import Foundation
+#endif
 
 /// A row-major float32 array with a shape. A class, not a struct: layers own their output and
 /// gradient tensors and overwrite them in place every step, so a training loop allocates nothing

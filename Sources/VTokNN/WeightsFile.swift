@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+import Glibc
+#else
 import Foundation
+#endif
 
 // Weights files in the safetensors layout (https://github.com/huggingface/safetensors), so that
 // the usual Python tools can read what we write and we can read what they write:
@@ -184,7 +189,7 @@ public struct WeightsFile: Sendable {
         do {
             try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
-            throw WeightsFileError.io("cannot write \(path): \(error.localizedDescription)")
+            throw WeightsFileError.io("cannot write \(path): \(error)")
         }
     }
 

@@ -15,7 +15,7 @@ struct VTok: ParsableCommand {
           3  an output could not be written
           4  model problem: missing, malformed, or not the model a file was encoded with
         """,
-        version: "0.1.0",
+        version: "0.2.0",
         subcommands: [Encode.self, Decode.self, Truncate.self, Info.self, Tokens.self, Tokenize.self, Detokenize.self, Compare.self, Train.self, Residuals.self, JoinLayers.self, Prior.self, Report.self, Bench.self, Samples.self])
 }
 

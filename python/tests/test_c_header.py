@@ -54,5 +54,5 @@ def test_a_c_program_compiles_links_and_runs(tmp_path):
     result = subprocess.run([str(binary)], capture_output=True, text=True, env=dict(os.environ))
     assert result.returncode == 0, result.stderr
     version, size, status, rest = result.stdout.split(" ", 3)
-    assert version == str(0x000100) and int(size) > 28 and status == "2"
+    assert version == str(0x000200) and int(size) > 28 and status == "2"
     assert "bad input data" in rest and "not a .vtok file" in rest

@@ -36,8 +36,16 @@ def psnr(a, b):
     return 10 * np.log10(255.0 ** 2 / max(mse, 1e-10))
 
 
-def test_library_and_kernels():
-    assert vtok.library_version() == "0.1.0"
+def test_library_and_kernels(model):
+    assert vtok.library_version() == vtok.__version__ == "0.2.0"
+    assert os.path.exists(vtok.library_path())
+    assert model.path == vtok.default_model_path() and model.path.endswith("default-model.safetensors")
+    if os.environ.get("VTOK_EXPECT_INSTALLED"):
+        # The wheel's test (make wheel-test): the library and the model inside the installed package,
+        # nothing from the checkout.
+        installed = pathlib.Path(vtok.__file__).resolve().parent
+        assert pathlib.Path(vtok.library_path()).resolve().is_relative_to(installed), vtok.library_path()
+        assert pathlib.Path(model.path).resolve().is_relative_to(installed), model.path
     assert vtok.blas_kernels()
     if os.environ.get("OPENBLAS_CORETYPE"):
         assert vtok.blas_kernels().lower() == os.environ["OPENBLAS_CORETYPE"].lower()

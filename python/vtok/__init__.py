@@ -28,8 +28,9 @@ import numpy as np  # noqa: E402
 
 from ._native import EncodeOptions, FileInfo, ModelInfo, load_library  # noqa: E402
 
-__all__ = ["Model", "VTokError", "load_image", "decode_image", "save_png", "blas_kernels", "library_path", "library_version", "__version__"]
-__version__ = "0.1.0"
+__all__ = ["Model", "VTokError", "load_image", "decode_image", "save_png", "blas_kernels", "library_path",
+           "default_model_path", "library_version", "__version__"]
+__version__ = "0.2.0"
 
 _lib = load_library()
 
@@ -60,6 +61,16 @@ def library_path():
     """The libvtok_c file this package loaded."""
     from . import _native
     return _native.LOADED_PATH
+
+
+def default_model_path():
+    """The weights file `Model()` loads: $VTOK_MODEL, else the model shipped beside the library."""
+    out = ctypes.c_void_p()
+    _check(_lib.vtk_model_default_path(ctypes.byref(out)))
+    try:
+        return ctypes.string_at(out).decode()
+    finally:
+        _lib.vtk_free(out)
 
 
 def library_version():
@@ -119,8 +130,9 @@ class Model:
     """A vtok tokenizer model: the shipped one (path=None) or a weights file."""
 
     def __init__(self, path=None):
+        self.path = str(path) if path is not None else default_model_path()  # the weights file loaded
         handle = ctypes.c_void_p()
-        _check(_lib.vtk_model_load(None if path is None else str(path).encode(), ctypes.byref(handle)))
+        _check(_lib.vtk_model_load(self.path.encode(), ctypes.byref(handle)))
         self._handle = handle
         info = ModelInfo()
         _check(_lib.vtk_model_get_info(handle, ctypes.byref(info)))

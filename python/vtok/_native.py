@@ -38,21 +38,37 @@ def _cpu_flags():
 MODERN_CORENAMES = {"haswell", "zen", "skylakex", "cooperlake", "sapphirerapids"}
 
 _PROBE = (
-    "import ctypes\n"
-    "blas = ctypes.CDLL('libopenblas.so.0')\n"
-    "blas.openblas_get_corename.restype = ctypes.c_char_p\n"
-    "print(blas.openblas_get_corename().decode())\n"
+    "import ctypes, sys\n"
+    "blas = ctypes.CDLL(sys.argv[1])\n"
+    "corename = getattr(blas, sys.argv[2] + 'openblas_get_corename')\n"
+    "corename.restype = ctypes.c_char_p\n"
+    "print(corename().decode())\n"
 )
 
 
-def detected_corename():
+def blas_library(library_path):
+    """The OpenBLAS that the libvtok_c at `library_path` loads, and its symbols' prefix: a wheel's
+    library loads scipy-openblas32 (PyPI's OpenBLAS, its symbols prefixed scipy_) through the
+    libopenblas.so.0 beside it; a library built in a checkout, the system's libopenblas.so.0."""
+    if library_path and os.path.dirname(os.path.abspath(library_path)) == str(PACKAGE_LIBRARY.parent):
+        try:
+            import scipy_openblas32
+            return os.path.join(scipy_openblas32.get_lib_dir(), scipy_openblas32.get_library(fullname=True)), "scipy_"
+        except ImportError:
+            return None, ""
+    return "libopenblas.so.0", ""
+
+
+def detected_corename(blas=("libopenblas.so.0", "")):
     """The kernels OpenBLAS picks by itself here, asked in a child process (a library reads
     OPENBLAS_CORETYPE only when it loads, so this process must not load it to find out); None when
-    it cannot be asked."""
+    it cannot be asked. `blas`: the library and its symbols' prefix (`blas_library`)."""
+    if blas[0] is None:
+        return None
     environment = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
     try:
-        result = subprocess.run([sys.executable, "-S", "-c", _PROBE], env=environment, capture_output=True,
-                                text=True, timeout=30)
+        result = subprocess.run([sys.executable, "-S", "-c", _PROBE, blas[0], blas[1]], env=environment,
+                                capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.SubprocessError):
         return None
     if result.returncode != 0:
@@ -68,6 +84,9 @@ def coretype_to_set(cpu_flags, corename):
     return blas_coretype(cpu_flags)
 
 
+_COVERED = False
+
+
 def ensure_blas_coretype():
     """Sets OPENBLAS_CORETYPE in this process's environment when OpenBLAS would pick generic
     kernels on this CPU, unless the user set it.
@@ -77,22 +96,30 @@ def ensure_blas_coretype():
     with it libopenblas) is loaded. The vtok command re-executes itself instead, which a library
     inside someone else's process cannot do. Returns the value now in effect, or None.
     """
-    if os.environ.get("OPENBLAS_CORETYPE"):
-        return os.environ["OPENBLAS_CORETYPE"]
+    global _COVERED
+    if os.environ.get("OPENBLAS_CORETYPE") or _COVERED:
+        return os.environ.get("OPENBLAS_CORETYPE")
+    _COVERED = True  # asked once per process
     flags = _cpu_flags()
     if blas_coretype(flags) is None:
         return None  # nothing better to ask for: no child process needed
-    coretype = coretype_to_set(flags, detected_corename())
+    coretype = coretype_to_set(flags, detected_corename(blas_library(library_path())))
     if coretype:
         os.environ["OPENBLAS_CORETYPE"] = coretype  # os.environ also calls putenv
     return coretype
 
 
+# Where a wheel carries the library, its libopenblas.so.0 and the shipped model (make wheel).
+PACKAGE_LIBRARY = pathlib.Path(__file__).resolve().parent / "_lib" / LIBRARY_NAME
+
+
 def candidate_paths():
-    """Where the library may be, in the order tried."""
+    """Where the library may be, in the order tried: $VTOK_LIBRARY, inside the package (a wheel),
+    then the checkout the package was installed from (pip install ./python) or lies in."""
     paths = []
     if os.environ.get("VTOK_LIBRARY"):
         paths.append(os.environ["VTOK_LIBRARY"])
+    paths.append(str(PACKAGE_LIBRARY))
     roots = []
     try:
         from . import _repository  # written by setup.py at install time
@@ -110,22 +137,25 @@ def candidate_paths():
 LOADED_PATH = None
 
 
+def library_path():
+    """The first candidate that exists, else the system's libvtok_c, else None."""
+    for path in candidate_paths():
+        if os.path.exists(path):
+            return os.path.abspath(path)
+    return ctypes.util.find_library("vtok_c")
+
+
 def load_library():
     global LOADED_PATH
     ensure_blas_coretype()
-    tried = []
-    for path in candidate_paths():
-        if os.path.exists(path):
-            LOADED_PATH = os.path.abspath(path)
-            return _declare(ctypes.CDLL(path))
-        tried.append(path)
-    found = ctypes.util.find_library("vtok_c")
-    if found:
-        LOADED_PATH = found
-        return _declare(ctypes.CDLL(found))
-    raise ImportError(
-        "vtok: cannot find libvtok_c.so. Build it with `swift build -c release --product vtok_c` in the "
-        "vtok repository, or set VTOK_LIBRARY to its path. Looked in:\n  " + "\n  ".join(tried + ["the system library path"]))
+    path = library_path()
+    if path is None:
+        raise ImportError(
+            "vtok: cannot find libvtok_c.so. Build it with `swift build -c release --product vtok_c` in the "
+            "vtok repository, or set VTOK_LIBRARY to its path. Looked in:\n  "
+            + "\n  ".join(candidate_paths() + ["the system library path"]))
+    LOADED_PATH = path
+    return _declare(ctypes.CDLL(path))
 
 
 class ModelInfo(ctypes.Structure):
@@ -176,6 +206,7 @@ def _declare(lib):
         "vtk_free": (None, [c_void_p]),
         "vtk_model_load": (c_status, [ctypes.c_char_p, ctypes.POINTER(c_void_p)]),
         "vtk_model_free": (None, [c_void_p]),
+        "vtk_model_default_path": (c_status, [ctypes.POINTER(c_void_p)]),
         "vtk_model_get_info": (c_status, [c_void_p, ctypes.POINTER(ModelInfo)]),
         "vtk_model_token_count": (c_status, [c_void_p, c_int, c_int, ip]),
         "vtk_encode_options_init": (None, [ctypes.POINTER(EncodeOptions)]),

@@ -2,7 +2,13 @@
 // checks its arguments, runs under the model's lock, catches every Swift error and turns it into a
 // vtk_status plus a thread-local message (vtk_last_error), and hands results back in malloc'd
 // buffers that the caller releases with vtk_free.
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+import Glibc
+#else
 import Foundation
+#endif
+import Synchronization
 import VTokCAPI
 import VTokContainer
 import VTokImage
@@ -77,12 +83,12 @@ private func guarded(_ function: String, _ body: () throws -> Void) -> vtk_statu
 /// keeps scratch buffers between calls).
 final class ModelHandle: @unchecked Sendable {
     let codec: VTokCodec
-    private let lock = NSLock()
+    private let lock = Mutex(())
 
     init(codec: VTokCodec) { self.codec = codec }
 
-    func withCodec<Result>(_ body: (VTokCodec) throws -> Result) rethrows -> Result {
-        try lock.withLock { try body(codec) }
+    func withCodec<Result>(_ body: (VTokCodec) throws -> Result) throws -> Result {
+        try lock.withLock { _ in try body(codec) }
     }
 }
 
@@ -103,7 +109,8 @@ private func libraryPath() -> String? {
     var capacity = 0
     defer { free(buffer) }
     while getline(&buffer, &capacity, file) > 0 {
-        let line = String(cString: buffer!).trimmingCharacters(in: .newlines)
+        var line = String(cString: buffer!)
+        while line.last?.isNewline == true { line.removeLast() }
         guard let slash = line.firstIndex(of: "/"), let space = line.firstIndex(of: " ") else { continue }
         let range = line[..<space].split(separator: "-")
         guard range.count == 2, let low = UInt(range[0], radix: 16), let high = UInt(range[1], radix: 16) else { continue }
@@ -125,15 +132,18 @@ func defaultModelCandidates() -> [String] {
     return paths.filter { seen.insert($0).inserted }
 }
 
+/// The weights file `vtk_model_load(NULL, ...)` loads: the first default candidate that exists.
+private func defaultModelPath() throws -> String {
+    let candidates = defaultModelCandidates()
+    guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+        throw APIError(status: VTK_MODEL_NOT_FOUND, message: "no model found: pass a path, or set "
+                       + "\(ModelLocator.environmentVariable). Looked in:\n  " + candidates.joined(separator: "\n  "))
+    }
+    return found
+}
+
 private func loadModel(path: String?) throws -> VTokCodec {
-    let path = try path ?? {
-        let candidates = defaultModelCandidates()
-        guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
-            throw APIError(status: VTK_MODEL_NOT_FOUND, message: "no model found: pass a path, or set "
-                           + "\(ModelLocator.environmentVariable). Looked in:\n  " + candidates.joined(separator: "\n  "))
-        }
-        return found
-    }()
+    let path = try path ?? defaultModelPath()
     guard let data = FileManager.default.contents(atPath: path) else {
         throw APIError(status: VTK_MODEL_NOT_FOUND, message: "cannot read model file \(path)")
     }
@@ -168,6 +178,14 @@ public func vtkModelLoad(_ path: UnsafePointer<CChar>?, _ outModel: UnsafeMutabl
         guard let outModel else { throw APIError.invalid("out_model is NULL") }
         let codec = try loadModel(path: path.map { String(cString: $0) })
         outModel.pointee = OpaquePointer(Unmanaged.passRetained(ModelHandle(codec: codec)).toOpaque())
+    }
+}
+
+@_cdecl("vtk_model_default_path")
+public func vtkModelDefaultPath(_ outPath: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> vtk_status {
+    guarded("vtk_model_default_path") {
+        guard let outPath else { throw APIError.invalid("out_path is NULL") }
+        outPath.pointee = try mallocCopy(Array(try defaultModelPath().utf8CString))
     }
 }
 
@@ -320,7 +338,7 @@ public func vtkEncodeTokensBatch(_ model: OpaquePointer?, _ count: Int32, _ rgb:
         }
         let kept = tokens == -1 ? maxTokens : Int(tokens)
         let images = try (0..<Int(count)).map { i in try image(rgb[i], widths[i], heights[i], strides[i], name: "rgb[\(i)]") }
-        let ids = model.withCodec { $0.tokens(images: images) }
+        let ids = try model.withCodec { $0.tokens(images: images) }
         outIDs.pointee = try mallocCopy(ids.flatMap { $0.prefix(kept) })
         outTokens.pointee = Int32(kept)
     }

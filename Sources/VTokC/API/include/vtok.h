@@ -40,7 +40,7 @@ extern "C" {
 #endif
 
 /* (major << 16) | (minor << 8) | revision, as vtk_version() returns it. */
-#define VTK_VERSION 0x000100
+#define VTK_VERSION 0x000200
 
 typedef enum vtk_status {
     VTK_OK = 0,
@@ -80,6 +80,10 @@ typedef struct vtk_model vtk_model;
  * and ../share/vtok/default-model.safetensors beside this library (then beside the executable).
  * On success *out_model is a new model, to be released with vtk_model_free(). */
 vtk_status vtk_model_load(const char *path, vtk_model **out_model);
+
+/* The weights file vtk_model_load(NULL, ...) loads, as a NUL-terminated path in a new buffer,
+ * released with vtk_free(); VTK_MODEL_NOT_FOUND (and where it looked) when there is none. */
+vtk_status vtk_model_default_path(char **out_path);
 
 /* Releases a model. NULL is allowed. The model must not be in use by another thread. */
 void vtk_model_free(vtk_model *model);

@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+import Glibc
+#else
 import Foundation
+#endif
 
 /// The hyperparameters of `ConvolutionalTokenizer`: Ballé-style convolutional transforms whose
 /// quantized latent grid is cut into tokens, trained for rate and distortion.

@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+import Glibc
+#else
 import Foundation
+#endif
 
 /// Orthonormal 2D DCT-II basis functions over a square grid, in JPEG's zigzag order (the constant
 /// function first, then rising frequency), one row per function.

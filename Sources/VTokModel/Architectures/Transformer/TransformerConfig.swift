@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+import Glibc
+#else
 import Foundation
+#endif
 
 /// Every hyperparameter of a tokenizer's architecture and losses. Stored as JSON in the weights
 /// file's metadata (`vtok.config`), so a weights file is self-describing.
@@ -55,20 +60,21 @@ public struct TransformerConfig: TokenizerArchitectureConfig {
 
     /// Fields added after models were first shipped, with the value that rebuilds the architecture
     /// of a file written before them: such a file has no key for them.
-    static let valuesOfFieldsAbsentFromOlderFiles: [String: any Sendable] = [
-        "spectralMixing": false, "refinementChannels": 0, "refinementHiddenChannels": 32, "groupCoding": "independent",
+    static let valuesOfFieldsAbsentFromOlderFiles: [String: JSONValue] = [
+        "spectralMixing": .bool(false), "refinementChannels": .integer(0), "refinementHiddenChannels": .integer(32),
+        "groupCoding": .string("independent"),
     ]
 
     /// The config stored in a weights file's metadata; a file from before a field existed gets the
     /// value that matches how it was trained.
     public init(storedJSON json: String) throws {
-        guard var fields = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
+        guard var fields = try JSONValue.objectFields(Data(json.utf8)) else {
             throw TokenizerError.invalidConfig("not a JSON object")
         }
         for (name, value) in Self.valuesOfFieldsAbsentFromOlderFiles where fields[name] == nil {
             fields[name] = value
         }
-        self = try JSONDecoder().decode(TransformerConfig.self, from: JSONSerialization.data(withJSONObject: fields))
+        self = try JSONValue.decode(TransformerConfig.self, fields: fields)
     }
 
     public var bitsPerToken: Int { groups * bitsPerGroup }

@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+import Glibc
+#else
 import Foundation
+#endif
 import VTokNN
 
 /// The tokenizer network: a 1D-token autoencoder in the FlexTok / One-D-Piece / WeTok family.
