@@ -10,7 +10,7 @@ VTOK = .build/$(CONFIG)/vtok
 # would compile every module twice (make test) and again for make demo after it.
 SWIFTFLAGS ?= -Xswiftc -enable-testing
 
-.PHONY: deps build test python-test demo report bench fuzz clean
+.PHONY: deps build test python-test wheel wheel-test demo report bench fuzz clean
 
 deps:
 	@scripts/check-deps.sh
@@ -31,6 +31,14 @@ python-test:
 	@# The C library carries no evaluation code: no libwebp (only vtok report compares against it).
 	@if ldd $(LIBVTOK) | grep -qi webp; then echo "libvtok_c links libwebp: it must not import VTokEval" >&2; exit 1; fi
 	VTOK_LIBRARY=$(LIBVTOK) PYTHONPATH=$(CURDIR)/python python3 -m pytest -q python/tests
+
+# A manylinux wheel of the Python package that needs no toolchain or checkout (scripts/build-wheel.sh),
+# then its tests on a fresh virtual environment outside the checkout (scripts/test-wheel.sh).
+wheel: deps
+	scripts/build-wheel.sh
+
+wheel-test: wheel
+	scripts/test-wheel.sh
 
 # Encode and decode the sample images at several token counts with the shipped model.
 demo: build

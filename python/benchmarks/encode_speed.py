@@ -1,6 +1,10 @@
 """Encode speed from Python next to the same encode inside the vtok command, in one run.
 
     python3 python/benchmarks/encode_speed.py --images DIR --vtok .build/release/vtok [--tokens 32]
+    python3 python/benchmarks/encode_speed.py --images DIR --vtok .build/release/vtok --python VENV/bin/python
+
+With --python, the package that interpreter has installed (say from the wheel, make wheel) is timed
+instead of the checkout's python/vtok.
 
 The CLI side is `vtok bench codec --images DIR --tokens K --json` (its whole-file encode, per image,
 mean over every round). The Python side times `Model.encode(image, tokens=K)` on the same images
@@ -33,14 +37,18 @@ print(json.dumps({"kernels": vtok.blas_kernels(), "encode_ms": elapsed * 1000 / 
 """
 
 
-def python_encode(images, tokens, rounds, coretype):
+def python_encode(images, tokens, rounds, coretype, python=None):
     environment = dict(os.environ)
     environment.pop("OPENBLAS_CORETYPE", None)
     if coretype:
         environment["OPENBLAS_CORETYPE"] = coretype
-    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    environment["PYTHONPATH"] = package + os.pathsep + environment.get("PYTHONPATH", "")
-    output = subprocess.run([sys.executable, "-c", MEASURE, images, str(tokens), str(rounds)],
+    if python is None:  # the checkout's package
+        package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        environment["PYTHONPATH"] = package + os.pathsep + environment.get("PYTHONPATH", "")
+    else:  # the one that interpreter has installed
+        for name in ("PYTHONPATH", "VTOK_LIBRARY"):
+            environment.pop(name, None)
+    output = subprocess.run([python or sys.executable, "-c", MEASURE, images, str(tokens), str(rounds)],
                             env=environment, capture_output=True, text=True, check=True).stdout
     return json.loads(output)
 
@@ -60,13 +68,14 @@ def main():
     parser.add_argument("--vtok", required=True, help="the built vtok command")
     parser.add_argument("--tokens", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--python", help="an interpreter whose installed vtok package to time (default: the checkout's)")
     args = parser.parse_args()
     rows = []
     for trial in range(2):  # interleaved, twice: shared cores drift
         rows.append(("vtok bench codec (CLI)", "its own choice", cli_encode(args.vtok, args.images, args.tokens, args.rounds)))
-        auto = python_encode(args.images, args.tokens, args.rounds, None)
+        auto = python_encode(args.images, args.tokens, args.rounds, None, args.python)
         rows.append(("Python Model.encode", f"as a user runs it: {auto['kernels']}", auto["encode_ms"]))
-        generic = python_encode(args.images, args.tokens, args.rounds, "Prescott")
+        generic = python_encode(args.images, args.tokens, args.rounds, "Prescott", args.python)
         rows.append(("Python Model.encode", f"generic: {generic['kernels']}", generic["encode_ms"]))
     print(f"encode of {auto['images']} images, {args.tokens} tokens, mean of {args.rounds} rounds, ms per image")
     for name, kernels, ms in rows:
