@@ -66,8 +66,8 @@ enum RawPayload {
         let rounds = min(declaredRounds, payload.count * 8 / (tiles * bitsPerToken))
         var tokens = [[UInt32]](repeating: [], count: tiles)
         var reader = BitReader(payload)
-        for _ in 0..<rounds {
-            for tile in tokens.indices { tokens[tile].append(reader.read(bitCount: bitsPerToken)) }
+        for place in TokenOrder(rounds: rounds, tiles: tiles) {
+            tokens[place.tile].append(reader.read(bitCount: bitsPerToken))
         }
         return (tokens, reader.remainingBitsOfLastByte != 0)
     }

@@ -8,15 +8,14 @@ extension VTokFile {
     /// writing, sizing and the end offsets share.
     func encodeRounds(prior: any TokenPrior, afterRound: (RangeEncoder) -> Void = { _ in }) -> RangeEncoder {
         var encoder = RangeEncoder()
-        for index in 0..<tokenCount {
-            for tile in tokens {
-                let groups = layout.groupIndices(of: tile[index])
-                for group in 0..<layout.groups {
-                    encoder.encode(groups[group], cumulative: prior.cumulativeFrequencies(
-                        position: index, group: group, earlierTokens: tile[..<index], earlierGroups: groups[..<group]))
-                }
+        for place in TokenOrder(rounds: tokenCount, tiles: tokens.count) {
+            let tile = tokens[place.tile], index = place.round
+            let groups = layout.groupIndices(of: tile[index])
+            for group in 0..<layout.groups {
+                encoder.encode(groups[group], cumulative: prior.cumulativeFrequencies(
+                    position: index, group: group, earlierTokens: tile[..<index], earlierGroups: groups[..<group]))
             }
-            afterRound(encoder)
+            if place.endsRound { afterRound(encoder) }
         }
         return encoder
     }
@@ -38,18 +37,19 @@ extension VTokFile {
         var tokens = [[UInt32]](repeating: [], count: header.tileCount)
         var groups = [Int](repeating: 0, count: header.layout.groups)
         var round = [UInt32](repeating: 0, count: header.tileCount)
-        for index in 0..<header.tokensPerTile {
-            for tile in 0..<header.tileCount {
-                for group in 0..<header.layout.groups {
-                    let table = prior.cumulativeFrequencies(position: index, group: group, earlierTokens: tokens[tile][..<index],
-                                                            earlierGroups: groups[..<group])
-                    let value = lowest.decode(cumulative: table)
-                    guard highest.decode(cumulative: table) == value else { return tokens }
-                    groups[group] = value
-                }
-                round[tile] = header.layout.tokenID(groupIndices: groups)
+        for place in TokenOrder(rounds: header.tokensPerTile, tiles: header.tileCount) {
+            for group in 0..<header.layout.groups {
+                let table = prior.cumulativeFrequencies(position: place.round, group: group,
+                                                        earlierTokens: tokens[place.tile][..<place.round], earlierGroups: groups[..<group])
+                let value = lowest.decode(cumulative: table)
+                guard highest.decode(cumulative: table) == value else { return tokens }
+                groups[group] = value
             }
-            for tile in 0..<header.tileCount { tokens[tile].append(round[tile]) }
+            round[place.tile] = header.layout.tokenID(groupIndices: groups)
+            // A round joins the tokens only once all its tiles are determined.
+            if place.endsRound {
+                for tile in 0..<header.tileCount { tokens[tile].append(round[tile]) }
+            }
         }
         return tokens
     }

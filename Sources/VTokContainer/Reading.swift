@@ -56,7 +56,7 @@ extension VTokFile {
             tokens = determinedRounds(payload, header: header, prior: prior)
             complete = false
             if tokens.first?.count ?? 0 == k {
-                let expected = try VTokFile(width: header.width, height: header.height, tiles: header.tiles, layout: header.layout,
+                let expected = VTokFile(width: header.width, height: header.height, tiles: header.tiles, layout: header.layout,
                                             modelID: model.id, tokens: tokens).codedPayload(prior: prior).bytes
                 if payload.count > expected.count {
                     if payload.starts(with: expected) { throw .trailingBytes(count: payload.count - expected.count) }

@@ -76,8 +76,8 @@ public struct VTokFile: Equatable, Sendable {
         try checkTokens()
         let bits = layout.bitsPerToken
         var writer = BitWriter(reservingBytes: RawPayload.size(rounds: tokenCount, tiles: tokens.count, bitsPerToken: bits))
-        for index in 0..<tokenCount {
-            for tile in tokens { writer.write(tile[index], bitCount: bits) }
+        for place in TokenOrder(rounds: tokenCount, tiles: tokens.count) {
+            writer.write(tokens[place.tile][place.round], bitCount: bits)
         }
         return writer.finished()
     }

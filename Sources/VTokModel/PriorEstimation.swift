@@ -69,20 +69,19 @@ public enum PriorEstimation {
     /// Mean bits per token of `tokens` (one list per tile) under `prior`, ideal code lengths: the
     /// cross-entropy that the range coder reaches to within its final bytes.
     public static func meanBits(of tokens: [[UInt32]], under prior: any TokenPrior, firstTokens limit: Int? = nil) -> Double {
-        var bits = 0.0, count = 0
-        for tile in tokens {
-            for (position, id) in tile.prefix(limit ?? tile.count).enumerated() {
-                let groups = prior.layout.groupIndices(of: id)
-                for group in 0..<prior.layout.groups {
-                    let table = prior.cumulativeFrequencies(position: position, group: group, earlierTokens: tile[..<position],
-                                                            earlierGroups: groups[..<group])
-                    let frequency = table[table.startIndex + groups[group] + 1] - table[table.startIndex + groups[group]]
-                    bits -= log2(Double(frequency) / Double(RangeCoder.total))
-                }
-                count += 1
+        guard let rounds = tokens.map(\.count).min().map({ min($0, limit ?? $0) }), rounds > 0 else { return 0 }
+        var bits = 0.0
+        for place in TokenOrder(rounds: rounds, tiles: tokens.count) {
+            let tile = tokens[place.tile], position = place.round
+            let groups = prior.layout.groupIndices(of: tile[position])
+            for group in 0..<prior.layout.groups {
+                let table = prior.cumulativeFrequencies(position: position, group: group, earlierTokens: tile[..<position],
+                                                        earlierGroups: groups[..<group])
+                let frequency = table[table.startIndex + groups[group] + 1] - table[table.startIndex + groups[group]]
+                bits -= log2(Double(frequency) / Double(RangeCoder.total))
             }
         }
-        return count == 0 ? 0 : bits / Double(count)
+        return bits / Double(rounds * tokens.count)
     }
 
     /// The weights file `bytes` with `prior` stored in its metadata (and `config`, when the prior

@@ -117,4 +117,12 @@ final class FormatTests: XCTestCase {
                        .invalidField(name: "tokens per tile", value: 65536, allowed: "0...65535"))
         XCTAssertNil(error { $0.tokens = [[UInt32]](repeating: [UInt32](repeating: 0, count: 65535), count: 2) })
     }
+
+    /// Spec §13: round-major, tiles row-major within a round; the last tile ends the round.
+    func testTokenOrderIsRoundMajor() {
+        let places = TokenOrder(rounds: 2, tiles: 3).map { [$0.round, $0.tile, $0.endsRound ? 1 : 0] }
+        XCTAssertEqual(places, [[0, 0, 0], [0, 1, 0], [0, 2, 1], [1, 0, 0], [1, 1, 0], [1, 2, 1]])
+        XCTAssertEqual(Array(TokenOrder(rounds: 0, tiles: 3)).count, 0)
+        XCTAssertEqual(Array(TokenOrder(rounds: 4, tiles: 0)).count, 0)
+    }
 }
