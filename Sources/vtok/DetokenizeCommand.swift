@@ -12,6 +12,8 @@ struct Detokenize: ParsableCommand {
         Examples:
           vtok detokenize tokens/shard-00000.npy --out decoded/
           vtok detokenize samples.npy --out generated/ --size 512x384
+
+        Parquet shards (vtok.ray's) decode from Python: vtok.ray.detokenize(shard, out).
         """)
 
     @Argument(help: ".npy arrays of token ids.")
@@ -40,6 +42,11 @@ struct Detokenize: ParsableCommand {
         let codec = try model.load()
         var items: [DatasetDetokenizer.Item] = []
         for shard in shards {
+            if shard.lowercased().hasSuffix(".parquet") {
+                throw CLIError.badInput("\(shard): the vtok command reads .npy shards (vtok tokenize's); no Parquet reader is packaged "
+                                        + "for the system it builds on. Parquet shards (vtok.ray) decode from Python: "
+                                        + "python3 -c 'import vtok.ray; vtok.ray.detokenize(\"\(shard)\", \"\(out)\")'")
+            }
             do {
                 items += try DatasetDetokenizer.items(shard: shard, size: try parsedSize(), native: codec.shape.resolution)
             } catch {

@@ -171,6 +171,11 @@ final class TokenizeCommandTests: XCTestCase {
         XCTAssertEqual(tooLarge.status, 2)
         XCTAssertTrue(tooLarge.stderr.contains("not below 2^10"), tooLarge.stderr)
 
+        // Parquet shards are vtok.ray's: the message says how to decode them.
+        let parquet = try CLI.run(["detokenize", path("shard-00000.parquet"), "--out", path("out"), "--model", modelPath])
+        XCTAssertEqual(parquet.status, 2)
+        XCTAssertTrue(parquet.stderr.contains("vtok.ray.detokenize"), parquet.stderr)
+
         try Data("garbage".utf8).write(to: URL(fileURLWithPath: samples))
         let garbage = try CLI.run(["detokenize", samples, "--out", path("out"), "--model", modelPath])
         XCTAssertEqual(garbage.status, 2)

@@ -91,6 +91,17 @@ def test_files_to_parquet_match_vtok_tokenize_and_resume(cluster, images, tmp_pa
     assert agree / total >= 0.98
     # The first shard holds broken.png (sorted first), left out of its array.
     assert vtok.ray.shard_ids(out / "shard-00000.parquet").shape == (63, TOKENS)
+    # Back to pictures at each image's name and size, as vtok detokenize gives vtok tokenize's shards.
+    written = vtok.ray.detokenize(out / "shard-00000.parquet", tmp_path / "decoded")
+    assert len(written) == 63
+    binary = pathlib.Path(vtok.library_path()).parent / "vtok"
+    subprocess.run([str(binary), "detokenize", *map(str, sorted((tmp_path / "cli").glob("shard-*.npy"))),
+                    "--out", str(tmp_path / "cli-decoded")], check=True, capture_output=True)
+    for path in written:
+        ours = vtok.load_image(path)
+        theirs = vtok.load_image(tmp_path / "cli-decoded" / os.path.basename(path))
+        assert ours.shape == theirs.shape
+        assert np.mean(np.abs(ours.astype(int) - theirs)) < 2  # ids differ only within rounding (above)
 
     # Killed after three shards: a rerun writes only the missing one and keeps the others.
     kept = {path: path.stat().st_mtime_ns for path in out.glob("shard-*.parquet") if path.name != "shard-00001.parquet"}

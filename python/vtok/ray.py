@@ -21,7 +21,9 @@ It refuses an output folder written with another model, token count, shard size 
 
 The Parquet files read back with pyarrow, pandas, `datasets.load_dataset("parquet", ...)` or
 PyTorch through any of those; `shard_ids(path)` gives one shard as the (rows, k) array that
-`Model.decode_batch` takes.
+`Model.decode_batch` takes, and `detokenize(path, out)` writes a shard's images back as PNGs, as
+`vtok detokenize` does for the `.npy` shards of `vtok tokenize` (the command has no Parquet reader:
+none is packaged for the system it builds on).
 """
 import hashlib
 import json
@@ -32,7 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-__all__ = ["tokenize", "tokenize_files", "shard_ids", "schema"]
+__all__ = ["tokenize", "tokenize_files", "shard_ids", "detokenize", "schema"]
 
 
 def schema(bits_per_token=16):
@@ -170,3 +172,30 @@ def shard_ids(path):
     table = pq.read_table(path, columns=["tokens", "error"])
     good = [row for row, error in zip(table.column("tokens").to_pylist(), table.column("error").to_pylist()) if error is None]
     return np.array(good, dtype=np.int64).reshape(len(good), -1)
+
+
+def detokenize(path, out, *, model=None, batch_size=16):
+    """Writes one Parquet shard's images to `out` as PNGs, named after each row's id (its file
+    name with .png) at its original size, as `vtok detokenize` does with a manifest: the ids are
+    decoded many per network pass as the model's square and stretched back. Rows that failed are
+    skipped. Returns the paths written."""
+    import vtok
+    table = pq.read_table(path, columns=["id", "width", "height", "tokens", "error"]).to_pydict()
+    rows = [i for i, error in enumerate(table["error"]) if error is None]
+    os.makedirs(out, exist_ok=True)
+    written = []
+    with vtok.Model(model) as decoder:
+        # Rows of one size decode together.
+        by_size = {}
+        for i in rows:
+            by_size.setdefault((table["height"][i], table["width"][i]), []).append(i)
+        for size, indices in sorted(by_size.items()):
+            for start in range(0, len(indices), batch_size):
+                chunk = indices[start:start + batch_size]
+                ids = np.array([table["tokens"][i] for i in chunk], dtype=np.int64).reshape(len(chunk), -1)
+                for i, picture in zip(chunk, decoder.decode_batch(ids, size=size)):
+                    name = os.path.splitext(os.path.basename(str(table["id"][i])))[0] + ".png"
+                    target = os.path.join(out, name)
+                    vtok.save_png(target, picture)
+                    written.append(target)
+    return written
