@@ -8,23 +8,25 @@ struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Describe a .vtok file (image, tiles, tokens, cut points), a model, or this machine.",
         discussion: """
-        Reads the header and checks the whole file. A file cut short (a partial download) is described with the tokens it still holds and a warning; a corrupt one is an error (exit status 2). Version 2 files are read with the model that wrote them (--weights, default the shipped model).
+        Reads the header and checks the whole file. A file cut short (a partial download) is described with the tokens it still holds and a warning; a corrupt one is an error (exit status 2). Version 2 files are read with the model that wrote them (--model FILE, as in every verb; default the shipped model).
 
         Two tables: "cut points" lists, for every prefix length k, the size of the file that holds k tokens per tile (`vtok truncate --tokens k` writes exactly that many bytes); "token ends" lists how many bytes of this very file determine its first k tokens per tile (where `head -c` may cut it and still decode k). For raw payloads the two agree; for coded payloads a token's end is where its last bits are fixed, and a k-token file ends with a short flush of the coder.
 
-        With --model, describes a tokenizer instead: the shipped one, or the weights file given. With --system, describes what vtok runs on: the BLAS kernels and a quick SGEMM measurement.
+        With --model and no .vtok file, describes a tokenizer instead: the shipped one, or the weights file given. With --system, describes what vtok runs on: the BLAS kernels and a quick SGEMM measurement.
 
         Examples:
           vtok info photo.vtok
           vtok info photo.vtok --json | jq '.truncation_offsets[32]'
+          vtok info photo.vtok --model my-model.safetensors
           vtok info --model --json
+          vtok info --model my-model.safetensors
           vtok info --system
         """)
 
-    @Argument(help: "The .vtok file to describe (with --model: a weights file; default the shipped model).")
-    var file: String?
+    @Argument(help: "The .vtok file to describe, and with --model the weights file to read it with (or, alone, to describe; default the shipped model).")
+    var files: [String] = []
 
-    @Flag(help: "Describe a tokenizer model (its card) instead of a .vtok file.")
+    @Flag(help: "Read the .vtok file with the weights file given beside it; with no .vtok file, describe that model (its card).")
     var model = false
 
     @Flag(help: "Describe the machine: BLAS kernels, threads, SGEMM speed.")
@@ -33,23 +35,39 @@ struct Info: ParsableCommand {
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
-    @Option(name: .customLong("weights"), help: ArgumentHelp(
-        "The model to read a version 2 file with (default: the shipped model). Version 1 files need none.", valueName: "file"))
+    /// The spelling before `--model FILE` read files here as in every other verb.
+    @Option(name: .customLong("weights"), help: .hidden)
     var weights: String?
+
+    /// The .vtok file to describe (nil: describe a model), and the weights file given, if any.
+    /// `--model` is a flag here, so that `vtok info --model` alone describes the shipped model: the
+    /// files given beside it are told apart by their first bytes.
+    private func roles() throws -> (vtok: String?, model: String?) {
+        if !model {
+            guard files.count == 1 else { throw ValidationError(files.isEmpty ? "give a .vtok file, --model or --system" : "give one .vtok file") }
+            return (files[0], weights)
+        }
+        guard files.count <= 2, weights == nil else { throw ValidationError("give one .vtok file and one weights file at most") }
+        let vtokFiles = files.filter { path in (try? FileIO.read(path)).flatMap(VTokFile.formatVersion(of:)) != nil }
+        guard vtokFiles.count <= 1 && files.count - vtokFiles.count <= 1 else {
+            throw ValidationError("with --model, give a .vtok file and the weights file to read it with, or a weights file alone")
+        }
+        return (vtokFiles.first, files.first { !vtokFiles.contains($0) })
+    }
 
     func validate() throws {
         if model && system { throw ValidationError("give at most one of --model and --system") }
-        if !model && !system && file == nil { throw ValidationError("give a .vtok file, --model or --system") }
-        if system && file != nil { throw ValidationError("--system takes no file") }
+        if system && (!files.isEmpty || weights != nil) { throw ValidationError("--system takes no file") }
+        if !system { _ = try roles() }
     }
 
     func run() throws {
-        if model {
-            try printJSONOrText(ModelCard(path: try ModelOptions(path: file).resolvedPath()))
-        } else if system {
-            try printJSONOrText(SystemSummary.measure())
+        if system { return try printJSONOrText(SystemSummary.measure()) }
+        let (vtok, weightsFile) = try roles()
+        if let vtok {
+            try describeFile(vtok, model: weightsFile)
         } else {
-            try describeFile(file!)
+            try printJSONOrText(ModelCard(path: try ModelOptions(path: weightsFile).resolvedPath()))
         }
     }
 
@@ -61,7 +79,7 @@ struct Info: ParsableCommand {
         }
     }
 
-    private func describeFile(_ file: String) throws {
+    private func describeFile(_ file: String, model weights: String?) throws {
         let bytes = try FileIO.read(file)
         let reading = try ContainerReading(bytes: bytes, path: file, model: ModelOptions(path: weights))
         for warning in reading.warnings { warn("\(file): \(warning)") }

@@ -228,7 +228,9 @@ final class CodecCommandTests: XCTestCase {
 
         let image = try writeImage(width: 33, height: 41, name: "in.png")
         XCTAssertEqual(try CLI.run(["encode", image, "--model", coded, "-o", path("all.vtok")]).status, 0)
-        let info = try CLI.run(["info", path("all.vtok"), "--weights", coded, "--json"])
+        let info = try CLI.run(["info", path("all.vtok"), "--model", coded, "--json"])
+        // The spelling before, still read.
+        XCTAssertEqual(try CLI.run(["info", path("all.vtok"), "--weights", coded, "--json"]).stdout, info.stdout)
         XCTAssertEqual(info.status, 0, info.stderr)
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(info.stdout.utf8)) as? [String: Any])
         XCTAssertEqual(object["payload_coding"] as? String, "arithmetic")
