@@ -1,4 +1,5 @@
 import Foundation
+import VTokContainer
 import VTokEval
 import VTokImage
 import VTokTestSupport
@@ -107,6 +108,31 @@ final class ShippedModelTests: XCTestCase {
             written.append(try [UInt8](Data(contentsOf: out.appendingPathComponent("landscape.png"))))
         }
         XCTAssertEqual(written[0], written[1])
+    }
+
+    /// Files the project wrote, kept in Tests/Fixtures: c2's (whole and tiled) and the layered
+    /// model's. Their bytes are fixed, so each must read to the same tokens (the container is exact
+    /// arithmetic) and decode, with the shipped model and no flags, to the picture it did (the
+    /// network's floats may round a pixel otherwise on another machine: a PSNR floor, 0.5 dB under
+    /// what they gave when written).
+    func testFilesWrittenBeforeReadTheSame() throws {
+        let fixtures = Self.samples.deletingLastPathComponent().appendingPathComponent("Tests/Fixtures")
+        let directory = try CLI.temporaryDirectory(for: self)
+        for (name, sample, tokens, tokensSHA256Prefix, psnr) in [
+            ("landscape-c2-300", "landscape", 300, "80fd3728778264cd", 29.17),
+            ("still-c2-tiles-40", "still", 160, "371fd752021a9343", 22.14),
+            ("still-d2-1500", "still", 5152, "f36405974f5bfb96", 29.87),
+        ] {
+            let file = fixtures.appendingPathComponent("\(name).vtok").path
+            let ids = try CLI.run(["tokens", file])
+            XCTAssertEqual(ids.status, 0, ids.stderr)
+            XCTAssertEqual(ids.stdout.split(whereSeparator: \.isWhitespace).count, tokens, name)
+            XCTAssertEqual(SHA256.hash(Array(ids.stdout.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined(), tokensSHA256Prefix, name)
+            let decoded = directory.appendingPathComponent("\(name).png").path
+            XCTAssertEqual(try CLI.run(["decode", file, "-o", decoded]).status, 0, name)
+            let original = try ImageFile.load(path: Self.samples.appendingPathComponent("\(sample).png").path)
+            XCTAssertGreaterThan(PSNR.rgb(original, try ImageFile.load(path: decoded)), psnr - 0.5, name)
+        }
     }
 
     /// Files of the transformer the project shipped before still encode and decode with its file.
