@@ -1,4 +1,4 @@
-// libFuzzer target for the .vtok container reader, every version `VTokFile.read` accepts (1, and 2
+// libFuzzer target for the .vtok container reader, every version `VTokFile.read` accepts (1, and 2 or 3
 // with raw or range-coded payloads), compiled by fuzz/run.sh into one module with
 // Sources/VTokContainer/*.swift (swiftc -sanitize=fuzzer).
 //
