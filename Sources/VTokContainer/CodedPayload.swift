@@ -11,10 +11,8 @@ extension VTokFile {
         for place in TokenOrder(rounds: tokenCount, tiles: tokens.count) {
             let tile = tokens[place.tile], index = place.round
             let groups = layout.groupIndices(of: tile[index])
-            for group in 0..<layout.groups {
-                encoder.encode(groups[group], cumulative: prior.cumulativeFrequencies(
-                    position: index, group: group, earlierTokens: tile[..<index], earlierGroups: groups[..<group]))
-            }
+            let tables = prior.tables(position: index, earlierTokens: tile[..<index])
+            for group in 0..<layout.groups { encoder.encode(groups[group], cumulative: tables[group]) }
             if place.endsRound { afterRound(encoder) }
         }
         return encoder
@@ -38,9 +36,9 @@ extension VTokFile {
         var groups = [Int](repeating: 0, count: header.layout.groups)
         var round = [UInt32](repeating: 0, count: header.tileCount)
         for place in TokenOrder(rounds: header.tokensPerTile, tiles: header.tileCount) {
+            let tables = prior.tables(position: place.round, earlierTokens: tokens[place.tile][..<place.round])
             for group in 0..<header.layout.groups {
-                let table = prior.cumulativeFrequencies(position: place.round, group: group,
-                                                        earlierTokens: tokens[place.tile][..<place.round], earlierGroups: groups[..<group])
+                let table = tables[group]
                 let value = lowest.decode(cumulative: table)
                 guard highest.decode(cumulative: table) == value else { return tokens }
                 groups[group] = value

@@ -5,24 +5,35 @@ import Glibc
 import Foundation
 #endif
 
+/// One token's distributions, a table per group: cumulative frequencies (2^b + 1 entries, 0 first,
+/// `RangeCoder.total` last, strictly increasing), views into the prior's own array.
+public struct GroupTables {
+    let cumulative: [UInt32]
+    let start: Int
+    let stride: Int
+
+    public subscript(group: Int) -> ArraySlice<UInt32> {
+        cumulative[start + group * stride..<start + (group + 1) * stride]
+    }
+}
+
 /// The probabilities a coded payload (spec/vtok.md §15.1) spends its bits by: for every token position
 /// and group, a distribution over the group's 2^b values, as integer cumulative frequencies out of
 /// `RangeCoder.total`. The model file carries its prior, so the writer and the reader code with the
 /// same integers and no float ever decides a byte.
 ///
-/// A prior may condition on what came before in the same tile: the earlier tokens and this token's
-/// earlier groups. The static prior ignores them; a contextual one (a small causal model over the
-/// tokens) implements the same method.
+/// A prior may condition on what came before in the same tile: the earlier tokens. The static prior
+/// ignores them; the layered model's context tables (`ChannelRunPrior`) pick a table from them.
 public protocol TokenPrior: Sendable {
     /// The token layout the prior is for.
     var layout: TokenLayout { get }
     /// Token positions 0..<positions have distributions: a tile may hold at most this many tokens.
     var positions: Int { get }
-    /// Cumulative frequencies (2^b + 1 entries, 0 first, `RangeCoder.total` last, strictly increasing)
-    /// for group `group` of the token at `position`, given the tile's `earlierTokens` (positions
-    /// 0..<position) and this token's `earlierGroups` (groups 0..<group).
-    func cumulativeFrequencies(position: Int, group: Int, earlierTokens: ArraySlice<UInt32>,
-                               earlierGroups: ArraySlice<Int>) -> ArraySlice<UInt32>
+    /// The distributions of the groups of the token at `position`, given the tile's `earlierTokens`
+    /// (positions 0..<position): asked once per token, so a prior that picks its tables from the
+    /// earlier tokens does so once, not once per group. (Spec §15.1 also lets a prior condition on
+    /// the token's earlier groups; no vtok prior does.)
+    func tables(position: Int, earlierTokens: ArraySlice<UInt32>) -> GroupTables
     /// The prior for the tokens of one width×height image: a model that codes images at their own
     /// resolution has more tokens per channel on a larger image. The file's header gives the size.
     func sized(width: Int, height: Int) -> any TokenPrior
@@ -95,10 +106,8 @@ public struct ChannelRunPrior: TokenPrior {
         return context
     }
 
-    public func cumulativeFrequencies(position: Int, group: Int, earlierTokens: ArraySlice<UInt32>,
-                                      earlierGroups: ArraySlice<Int>) -> ArraySlice<UInt32> {
-        stored.cumulativeFrequencies(position: table(ofPosition: position, earlierTokens: earlierTokens), group: group,
-                                     earlierTokens: earlierTokens, earlierGroups: earlierGroups)
+    public func tables(position: Int, earlierTokens: ArraySlice<UInt32>) -> GroupTables {
+        stored.tables(position: table(ofPosition: position, earlierTokens: earlierTokens), earlierTokens: earlierTokens)
     }
 
     public func sized(width: Int, height: Int) -> any TokenPrior { runs(width: width, height: height) }
@@ -185,10 +194,8 @@ public struct StaticTokenPrior: TokenPrior, Equatable {
         return try StaticTokenPrior(layout: layout, positions: positions, frequencies: frequencies)
     }
 
-    public func cumulativeFrequencies(position: Int, group: Int, earlierTokens: ArraySlice<UInt32>,
-                                      earlierGroups: ArraySlice<Int>) -> ArraySlice<UInt32> {
-        let start = (position * layout.groups + group) * (symbols + 1)
-        return cumulative[start..<start + symbols + 1]
+    public func tables(position: Int, earlierTokens: ArraySlice<UInt32>) -> GroupTables {
+        GroupTables(cumulative: cumulative, start: position * layout.groups * (symbols + 1), stride: symbols + 1)
     }
 
     /// Expected bits of token `position` under the prior itself (its entropy): what a token costs when

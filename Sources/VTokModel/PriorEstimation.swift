@@ -74,9 +74,9 @@ public enum PriorEstimation {
         for place in TokenOrder(rounds: rounds, tiles: tokens.count) {
             let tile = tokens[place.tile], position = place.round
             let groups = prior.layout.groupIndices(of: tile[position])
+            let tables = prior.tables(position: position, earlierTokens: tile[..<position])
             for group in 0..<prior.layout.groups {
-                let table = prior.cumulativeFrequencies(position: position, group: group, earlierTokens: tile[..<position],
-                                                        earlierGroups: groups[..<group])
+                let table = tables[group]
                 let frequency = table[table.startIndex + groups[group] + 1] - table[table.startIndex + groups[group]]
                 bits -= log2(Double(frequency) / Double(RangeCoder.total))
             }

@@ -130,8 +130,8 @@ final class ChannelRunPriorTests: XCTestCase {
         XCTAssertEqual(sized.positions, 3 + 2 * 6)
         XCTAssertEqual((0..<15).map { sized.table(ofPosition: $0, earlierTokens: []) }, [0, 1, 2] + Array(repeating: 3, count: 6) + Array(repeating: 4, count: 6))
         for position in 0..<15 {
-            XCTAssertEqual(sized.cumulativeFrequencies(position: position, group: 0, earlierTokens: [], earlierGroups: []),
-                           stored.cumulativeFrequencies(position: sized.table(ofPosition: position, earlierTokens: []), group: 0, earlierTokens: [], earlierGroups: []))
+            XCTAssertEqual(sized.tables(position: position, earlierTokens: [])[0],
+                           stored.tables(position: sized.table(ofPosition: position, earlierTokens: []), earlierTokens: [])[0])
         }
         XCTAssertThrowsError(try ChannelRunPrior(stored: stored, headPositions: 6, blockPixels: 8))
         // A static prior is the same for every size.

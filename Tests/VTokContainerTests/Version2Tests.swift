@@ -21,7 +21,7 @@ final class Version2Tests: XCTestCase {
         (0..<tiles).map { _ in
             (0..<count).map { position in
                 let groups = (0..<prior.layout.groups).map { group -> Int in
-                    let table = Array(prior.cumulativeFrequencies(position: position, group: group, earlierTokens: [], earlierGroups: []))
+                    let table = Array(prior.tables(position: position, earlierTokens: [])[group])
                     let draw = UInt32(rng.next() % UInt64(RangeCoder.total))
                     return table.lastIndex { $0 <= draw }!
                 }
@@ -94,7 +94,7 @@ final class Version2Tests: XCTestCase {
             // The symbols in coding order, for the reference decoder.
             let tables: [[UInt32]] = (0..<30).flatMap { position in
                 (0..<tileCount).flatMap { _ in
-                    (0..<Self.layout.groups).map { Array(prior.cumulativeFrequencies(position: position, group: $0, earlierTokens: [], earlierGroups: [])) }
+                    (0..<Self.layout.groups).map { Array(prior.tables(position: position, earlierTokens: [])[$0]) }
                 }
             }
             let symbolsPerRound = tileCount * Self.layout.groups
