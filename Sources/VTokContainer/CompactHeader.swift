@@ -27,16 +27,16 @@ struct CompactHeader: Equatable {
     /// One content, one byte string: version 3 exactly when the count needs more than a u16.
     var version: UInt8 { tokensPerTile > Self.maxVersion2Tokens ? 3 : 2 }
 
-    /// The header's length with its 2 check bytes, as `encoded` writes it (spec §12).
-    var encodedSize: Int {
-        (isWide ? 8 : 7) + (isTiled ? 2 : 0) + (version == 3 ? 4 : 2) + 1 + 2
-    }
-
-    /// This header with another token count: what a file cut to `tokens` starts with.
-    func declaring(tokens: Int) -> CompactHeader {
-        var header = self
-        header.tokensPerTile = tokens
-        return header
+    /// The length of the header and its 2 check bytes in this file cut to any token count: it grows
+    /// by the 2 bytes of version 3's count past 65,535 tokens. Measured once on `encoded`'s bytes.
+    func checkedSizes() -> (_ tokens: Int) -> Int {
+        func size(declaring tokens: Int) -> Int {
+            var header = self
+            header.tokensPerTile = tokens
+            return header.fieldBytes().count + 2
+        }
+        let version2 = size(declaring: 0), version3 = size(declaring: Self.maxVersion2Tokens + 1)
+        return { $0 > Self.maxVersion2Tokens ? version3 : version2 }
     }
 
     func validate() throws(VTokError) {

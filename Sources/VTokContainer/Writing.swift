@@ -26,11 +26,12 @@ extension VTokFile {
         guard model.id == modelID else { throw .modelMismatch(file: modelID, model: model.id) }
         let header = try compactHeader(coding: .arithmetic, model: model)
         var fitting: (rounds: Int, state: RangeEncoder.State)?
-        if header.declaring(tokens: 0).encodedSize + RangeEncoder().finishedByteCount <= maxBytes { fitting = (0, RangeEncoder().state) }
+        let overhead = header.checkedSizes()
+        if overhead(0) + RangeEncoder().finishedByteCount <= maxBytes { fitting = (0, RangeEncoder().state) }
         var rounds = 0
         let encoder = encodeRounds(prior: try requirePrior(model, for: header)) { encoder in
             rounds += 1
-            if header.declaring(tokens: rounds).encodedSize + encoder.finishedByteCount <= maxBytes { fitting = (rounds, encoder.state) }
+            if overhead(rounds) + encoder.finishedByteCount <= maxBytes { fitting = (rounds, encoder.state) }
         }
         guard let fitting else { return nil }
         let kept = truncated(toTokens: fitting.rounds)
@@ -53,8 +54,7 @@ extension VTokFile {
         guard case .version2(let coding) = format else { return truncationOffsets() }
         guard let model else { throw .modelRequired }
         let header = try compactHeader(coding: coding, model: model)
-        // The header grows by 2 bytes past 65,535 tokens (version 3).
-        let overhead = { (tokens: Int) in header.declaring(tokens: tokens).encodedSize }
+        let overhead = header.checkedSizes()
         switch coding {
         case .raw:
             return (0...tokenCount).map { overhead($0) + RawPayload.size(rounds: $0, tiles: header.tileCount, bitsPerToken: layout.bitsPerToken) }

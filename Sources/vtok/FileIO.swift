@@ -13,6 +13,14 @@ enum FileIO {
         return [UInt8](data)
     }
 
+    /// Up to `count` bytes from the start of `path` (none when it cannot be read): enough to tell a
+    /// file's kind without reading it whole.
+    static func leadingBytes(_ path: String, count: Int) -> [UInt8] {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return [] }
+        defer { try? handle.close() }
+        return [UInt8]((try? handle.read(upToCount: count)) ?? Data())
+    }
+
     /// Writes through a temporary file and a rename (`AtomicFile`), so that a failed write never
     /// leaves a half file behind and writing over the input is safe.
     static func write(_ bytes: [UInt8], to path: String) throws {

@@ -43,14 +43,10 @@ struct Info: ParsableCommand {
     /// `--model` is a flag here, so that `vtok info --model` alone describes the shipped model: the
     /// files given beside it are told apart by their first bytes.
     private func roles() throws -> (vtok: String?, model: String?) {
-        if !model {
-            guard files.count == 1 else { throw ValidationError(files.isEmpty ? "give a .vtok file, --model or --system" : "give one .vtok file") }
-            return (files[0], weights)
-        }
-        guard files.count <= 2, weights == nil else { throw ValidationError("give one .vtok file and one weights file at most") }
-        let vtokFiles = files.filter { path in (try? FileIO.read(path)).flatMap(VTokFile.formatVersion(of:)) != nil }
+        guard model else { return (files[0], weights) }
+        let vtokFiles = files.filter { VTokFile.formatVersion(of: FileIO.leadingBytes($0, count: 4)) != nil }
         guard vtokFiles.count <= 1 && files.count - vtokFiles.count <= 1 else {
-            throw ValidationError("with --model, give a .vtok file and the weights file to read it with, or a weights file alone")
+            throw CLIError.usage("with --model, give a .vtok file and the weights file to read it with, or a weights file alone")
         }
         return (vtokFiles.first, files.first { !vtokFiles.contains($0) })
     }
@@ -58,7 +54,10 @@ struct Info: ParsableCommand {
     func validate() throws {
         if model && system { throw ValidationError("give at most one of --model and --system") }
         if system && (!files.isEmpty || weights != nil) { throw ValidationError("--system takes no file") }
-        if !system { _ = try roles() }
+        if !system && !model && files.count != 1 {
+            throw ValidationError(files.isEmpty ? "give a .vtok file, --model or --system" : "give one .vtok file")
+        }
+        if model && (files.count > 2 || weights != nil) { throw ValidationError("give one .vtok file and one weights file at most") }
     }
 
     func run() throws {

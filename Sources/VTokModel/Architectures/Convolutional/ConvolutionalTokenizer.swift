@@ -209,7 +209,7 @@ public final class ConvolutionalTokenizer: ImageTokenizer {
         let height = planes.shape[2], width = planes.shape[3], p = blockPixels
         precondition(planes.shape[0] == 1 && planes.shape[1] == 3 && height % p == 0 && width % p == 0,
                      "ConvolutionalTokenizer: planes \(planes.shape), sides must be multiples of \(p)")
-        let latents = channelsLastLatents(of: planes, windowSide: windowSide ?? defaultWindowSide(width: width, height: height))
+        let latents = channelsLastLatents(of: planes, windowSide: windowSide)
         let m = config.latentChannels, grid = blocks(width: width, height: height), layout = config.shape.layout
         let w = grid.columns * config.blockSide, h = grid.rows * config.blockSide
         return (0..<tokenCount(width: width, height: height)).map { token in
@@ -224,42 +224,56 @@ public final class ConvolutionalTokenizer: ImageTokenizer {
     /// The (1, H/2^S, W/2^S, M) latents of (1, 3, H, W) planes, whole or in windows of `windowSide`²
     /// pixels, each read with `latentContext` latent pixels of context on every side (the analysis
     /// reaches no further, so the windows give one pass's latents, up to float rounding).
-    private func channelsLastLatents(of planes: Tensor, windowSide side: Int) -> Tensor {
-        let height = planes.shape[2], width = planes.shape[3]
-        if side >= width && side >= height {
+    private func channelsLastLatents(of planes: Tensor, windowSide: Int?) -> Tensor {
+        let height = planes.shape[2], width = planes.shape[3], scale = 1 << config.stages
+        guard let windows = latentWindows(width: width, height: height, side: windowSide) else {
             return analysis.inferChannelsLast(center(planes).transposedChannels(toLast: true))
         }
-        let scale = 1 << config.stages, own = side / scale, margin = latentContext, m = config.latentChannels
-        let h = height / scale, w = width / scale
-        let latents = Tensor(shape: [1, h, w, m])
-        for top in stride(from: 0, to: h, by: own) {
-            for left in stride(from: 0, to: w, by: own) {
-                let rows = max(0, top - margin)..<min(h, top + own + margin)
-                let columns = max(0, left - margin)..<min(w, left + own + margin)
-                let windowHeight = rows.count * scale, windowWidth = columns.count * scale
-                let window = Tensor(shape: [1, 3, windowHeight, windowWidth])
-                for c in 0..<3 {
-                    for y in 0..<windowHeight {
-                        (window.pointer + (c * windowHeight + y) * windowWidth)
-                            .update(from: planes.pointer + (c * height + rows.lowerBound * scale + y) * width + columns.lowerBound * scale,
-                                    count: windowWidth)
-                    }
+        let m = config.latentChannels, w = width / scale
+        let latents = Tensor(shape: [1, height / scale, w, m])
+        for window in windows {
+            let rows = window.read.rows, columns = window.read.columns
+            let windowHeight = rows.count * scale, windowWidth = columns.count * scale
+            let pixels = Tensor(shape: [1, 3, windowHeight, windowWidth])
+            for c in 0..<3 {
+                for y in 0..<windowHeight {
+                    (pixels.pointer + (c * windowHeight + y) * windowWidth)
+                        .update(from: planes.pointer + (c * height + rows.lowerBound * scale + y) * width + columns.lowerBound * scale,
+                                count: windowWidth)
                 }
-                let windowLatents = analysis.inferChannelsLast(center(window).transposedChannels(toLast: true))
-                let skipY = top - rows.lowerBound, skipX = left - columns.lowerBound
-                let ownRows = min(own, h - top), ownColumns = min(own, w - left)
-                for y in 0..<ownRows {
-                    (latents.pointer + ((top + y) * w + left) * m)
-                        .update(from: windowLatents.pointer + ((skipY + y) * columns.count + skipX) * m, count: ownColumns * m)
-                }
+            }
+            let windowLatents = analysis.inferChannelsLast(center(pixels).transposedChannels(toLast: true))
+            for (y, gridY) in window.own.rows.enumerated() {
+                (latents.pointer + (gridY * w + window.own.columns.lowerBound) * m)
+                    .update(from: windowLatents.pointer + ((window.ownOffset.y + y) * columns.count + window.ownOffset.x) * m,
+                            count: window.own.columns.count * m)
             }
         }
         return latents
     }
 
-    /// The whole image in one pass up to `windowPixels`; past it, windows of `windowSide` pixels.
-    private func defaultWindowSide(width: Int, height: Int) -> Int {
-        width * height > Self.windowPixels ? Self.windowSide : max(width, height)
+    /// A window of the latent grid: the latent pixels it decides (`own`), those it reads (`read`:
+    /// `own` and `latentContext` around it, clamped to the grid), and where `own` lies in `read`.
+    struct LatentWindow {
+        let own: (rows: Range<Int>, columns: Range<Int>)
+        let read: (rows: Range<Int>, columns: Range<Int>)
+        var ownOffset: (y: Int, x: Int) { (own.rows.lowerBound - read.rows.lowerBound, own.columns.lowerBound - read.columns.lowerBound) }
+    }
+
+    /// The windows that cover a width×height image's latent grid, or nil for one pass: windows of
+    /// `side` pixels when given, else of `windowSide` for images over `windowPixels`.
+    func latentWindows(width: Int, height: Int, side: Int?) -> [LatentWindow]? {
+        guard let side = side ?? (width * height > Self.windowPixels ? Self.windowSide : nil), side < width || side < height else {
+            return nil
+        }
+        let scale = 1 << config.stages, own = side / scale, margin = latentContext, h = height / scale, w = width / scale
+        precondition(own > 0 && side % blockPixels == 0, "ConvolutionalTokenizer: windows of \(side) px, not a multiple of \(blockPixels)")
+        return stride(from: 0, to: h, by: own).flatMap { top in
+            stride(from: 0, to: w, by: own).map { left in
+                LatentWindow(own: (top..<min(h, top + own), left..<min(w, left + own)),
+                             read: (max(0, top - margin)..<min(h, top + own + margin), max(0, left - margin)..<min(w, left + own + margin)))
+            }
+        }
     }
 
     /// The (1, 3, H, W) planes (values centred on 0, as the synthesis writes them) that a prefix of
@@ -281,34 +295,26 @@ public final class ConvolutionalTokenizer: ImageTokenizer {
                 latents[latentIndex(token: token, group: group, blocks: grid)] = quantizer.value(of: symbol)
             }
         }
-        let side = windowSide ?? defaultWindowSide(width: width, height: height)
-        precondition(side > 0 && side % blockPixels == 0, "ConvolutionalTokenizer: windows of \(side) px, not a multiple of \(blockPixels)")
-        if side >= width && side >= height { return synthesis.forward(latents) }
-
-        // In latent pixels: each window's own square, and the context read around it.
-        let scale = 1 << config.stages, own = side / scale, margin = latentContext
+        guard let windows = latentWindows(width: width, height: height, side: windowSide) else { return synthesis.forward(latents) }
+        let scale = 1 << config.stages
         let output = Tensor(shape: [1, 3, height, width])
-        for top in stride(from: 0, to: h, by: own) {
-            for left in stride(from: 0, to: w, by: own) {
-                let rows = max(0, top - margin)..<min(h, top + own + margin)
-                let columns = max(0, left - margin)..<min(w, left + own + margin)
-                let window = Tensor(shape: [1, m, rows.count, columns.count])
-                for c in 0..<m {
-                    for (y, gridY) in rows.enumerated() {
-                        (window.pointer + (c * rows.count + y) * columns.count)
-                            .update(from: latents.pointer + (c * h + gridY) * w + columns.lowerBound, count: columns.count)
-                    }
+        for window in windows {
+            let rows = window.read.rows, columns = window.read.columns
+            let windowLatents = Tensor(shape: [1, m, rows.count, columns.count])
+            for c in 0..<m {
+                for (y, gridY) in rows.enumerated() {
+                    (windowLatents.pointer + (c * rows.count + y) * columns.count)
+                        .update(from: latents.pointer + (c * h + gridY) * w + columns.lowerBound, count: columns.count)
                 }
-                let pixels = synthesis.forward(window)
-                let windowWidth = columns.count * scale, windowHeight = rows.count * scale
-                // The window's own pixels, past the context it read.
-                let skipY = (top - rows.lowerBound) * scale, skipX = (left - columns.lowerBound) * scale
-                let ownHeight = min(own, h - top) * scale, ownWidth = min(own, w - left) * scale
-                for c in 0..<3 {
-                    for y in 0..<ownHeight {
-                        (output.pointer + (c * height + top * scale + y) * width + left * scale)
-                            .update(from: pixels.pointer + (c * windowHeight + skipY + y) * windowWidth + skipX, count: ownWidth)
-                    }
+            }
+            let pixels = synthesis.forward(windowLatents)
+            // The window's own pixels, past the context it read.
+            let windowWidth = columns.count * scale, windowHeight = rows.count * scale
+            let skipY = window.ownOffset.y * scale, skipX = window.ownOffset.x * scale, ownWidth = window.own.columns.count * scale
+            for c in 0..<3 {
+                for y in 0..<window.own.rows.count * scale {
+                    (output.pointer + (c * height + window.own.rows.lowerBound * scale + y) * width + window.own.columns.lowerBound * scale)
+                        .update(from: pixels.pointer + (c * windowHeight + skipY + y) * windowWidth + skipX, count: ownWidth)
                 }
             }
         }
