@@ -46,18 +46,29 @@ public final class VTokCodec {
         let weights = try WeightsFile(bytes: bytes)
         let tokenizer = try TokenizerRegistry.tokenizer(weights: weights)
         let prior = try weights.metadata[Self.priorMetadataKey].map { text throws in try StaticTokenPrior(serialized: text) }
-        var baseCodec: VTokCodec?
-        if let layered = tokenizer as? LayeredTokenizer,
-           let baseID = weights.metadata[LayeredTokenizer.baseModelKey].flatMap(ModelID.init(hex:)) {
-            baseCodec = try VTokCodec(tokenizer: layered.base, modelID: baseID, metadata: [:], prior: try prior.map(layered.basePrior),
-                                      baseCodec: nil)
+        var baseCodec: VTokCodec?, leadingCodecs: [VTokCodec] = []
+        if let layered = tokenizer as? LayeredTokenizer {
+            if let baseID = weights.metadata[LayeredTokenizer.baseModelKey].flatMap(ModelID.init(hex:)) {
+                baseCodec = try VTokCodec(tokenizer: layered.base, modelID: baseID, metadata: [:], prior: try prior.map(layered.basePrior),
+                                          baseCodec: nil, leadingCodecs: [])
+            }
+            // The models this one extends share its weights and first tables: their files decode through its first layers.
+            for (id, layers) in try LayeredTokenizer.leadingModels(weights.metadata) {
+                guard layers <= layered.refinements.count else {
+                    throw TokenizerError.invalidWeights("\(LayeredTokenizer.leadingModelsKey): \(layers) detail layers of \(1 + layered.refinements.count)")
+                }
+                let leading = layered.leading(detailLayers: layers)
+                leadingCodecs.append(try VTokCodec(tokenizer: leading, modelID: id, metadata: [:],
+                                                   prior: try prior.map { try LayeredTokenizer.leadingTables($0, positions: leading.priorTables) },
+                                                   baseCodec: nil, leadingCodecs: []))
+            }
         }
         try self.init(tokenizer: tokenizer, modelID: ModelID(weightsFile: bytes), metadata: weights.metadata, prior: prior,
-                      baseCodec: baseCodec)
+                      baseCodec: baseCodec, leadingCodecs: leadingCodecs)
     }
 
     private init(tokenizer: any ImageTokenizer, modelID: ModelID, metadata: [String: String], prior: StaticTokenPrior?,
-                 baseCodec: VTokCodec?) throws {
+                 baseCodec: VTokCodec?, leadingCodecs: [VTokCodec]) throws {
         self.tokenizer = tokenizer
         shape = tokenizer.shape
         self.modelID = modelID
@@ -72,6 +83,7 @@ public final class VTokCodec {
             return coding
         }
         self.baseCodec = baseCodec
+        self.leadingCodecs = leadingCodecs
     }
 
     /// For a layered model, a codec of its base layer alone under the base model's id: the files
@@ -79,6 +91,16 @@ public final class VTokCodec {
     public let baseCodec: VTokCodec?
     /// The base model's id (`baseCodec`).
     public var baseModelID: ModelID? { baseCodec?.modelID }
+    /// For a layered model made by adding refinements to others (`vtok layer`), codecs of its first
+    /// layers under those models' ids: their files read and decode through them, to the same pictures.
+    public let leadingCodecs: [VTokCodec]
+
+    /// The codec that reads and writes the files of model `id`: this one, its base's, or one of
+    /// the models it extends; nil for any other model.
+    public func codec(forModel id: ModelID) -> VTokCodec? {
+        if id == modelID { return self }
+        return ([baseCodec].compactMap { $0 } + leadingCodecs).first { $0.modelID == id }
+    }
 
     public convenience init(contentsOf path: String) throws {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -178,10 +200,12 @@ public final class VTokCodec {
         do {
             return try VTokFile.read(bytes, model: modelCoding)
         } catch {
-            // A base model's file passes this model's 4-bit header check 1 time in 16 and then
-            // fails the file check: whatever the error, the base's reading is tried before it is thrown.
-            guard let baseCodec, let reading = try? baseCodec.read(bytes) else { throw error }
-            return reading
+            // A base or leading model's file passes this model's 4-bit header check 1 time in 16 and
+            // then fails the file check: whatever the error, their readings are tried before it is thrown.
+            for earlier in [baseCodec].compactMap({ $0 }) + leadingCodecs {
+                if let reading = try? earlier.read(bytes) { return reading }
+            }
+            throw error
         }
     }
 
@@ -205,7 +229,7 @@ public final class VTokCodec {
             (file.width, file.height)
         }
         try Self.requireWithin(limits, width: decodedWidth, height: decodedHeight)
-        if let baseCodec, file.modelID == baseCodec.modelID { return try baseCodec.decode(file, limits: limits) }
+        if file.modelID != modelID, let earlier = codec(forModel: file.modelID) { return try earlier.decode(file, limits: limits) }
         try file.modelID.requireMatch(modelID)
         guard file.layout == layout else {
             throw TokenizerError.invalidTokens("the file's tokens are \(file.layout) but the model's are \(layout)")

@@ -32,23 +32,33 @@ public enum PriorEstimation {
     /// A layered model's stored prior with the tables of its detail channels counted from `images`
     /// (each encoded at its own size, all tokens, as `vtok encode` does) plus `smoothing`, `contexts`
     /// tables a channel picked as spec §15.1.2 says, and the base's tables kept as they are, so that
-    /// the base model's own files still read. A learned density lags the transforms: channels the
-    /// detail layer barely uses keep costing bits under it. The model must then say `contexts` and
-    /// `contextWindow` in its config (`weightsFile(_:adding:config:)`).
+    /// the base model's own files still read; so are the tables of the layers of the models it extends
+    /// (`VTokCodec.leadingCodecs`), whose files it reads too. A learned density lags the transforms:
+    /// channels the detail layer barely uses keep costing bits under it. The model must then say
+    /// `contexts` and `contextWindow` in its config (`weightsFile(_:adding:config:)`).
     public static func layeredPrior(codec: VTokCodec, images: [RGBImage], smoothing: Double = 0.5,
                                     contexts: Int = 1, contextWindow: Int = 0) throws -> StaticTokenPrior {
         guard let stored = codec.prior, let coding = codec.codingPrior as? ChannelRunPrior else {
             throw TokenizerError.invalidWeights("not a layered model with a prior")
         }
-        let layout = codec.layout, symbols = 1 << layout.bitsPerGroup, head = coding.headPositions
-        let tableSize = layout.groups * symbols, tables = coding.channels * contexts
-        let counting = try ChannelRunPrior(stored: .uniform(layout: layout, positions: head + tables), headPositions: head,
-                                           blockPixels: coding.blockPixels, contexts: contexts, contextWindow: contextWindow)
+        let keptChannels = codec.leadingCodecs.compactMap { ($0.tokenizer as? LayeredTokenizer)?.config.detailChannels }.max() ?? 0
+        // (With one table a channel the window picks nothing.)
+        guard keptChannels == 0 || (contexts == coding.contexts && (contexts == 1 || contextWindow == coding.contextWindow)) else {
+            throw TokenizerError.invalidWeights("the model reads the files of the models it extends, whose tables it keeps: "
+                                                + "their \(coding.contexts) tables a channel and window of \(coding.contextWindow) stay")
+        }
+        let layout = codec.layout, symbols = 1 << layout.bitsPerGroup
+        let head = coding.headPositions + keptChannels * contexts
+        let tableSize = layout.groups * symbols, tables = (coding.channels - keptChannels) * contexts
+        let counting = try ChannelRunPrior(stored: .uniform(layout: layout, positions: head + tables),
+                                           headPositions: coding.headPositions, blockPixels: coding.blockPixels,
+                                           contexts: contexts, contextWindow: contextWindow)
         var counts = [Double](repeating: smoothing, count: tables * tableSize)
         for image in images {
             let tokens = codec.encode(image).tokens[0]
             let sized = counting.runs(width: image.width, height: image.height)
-            for (position, id) in tokens.enumerated() where position >= head {
+            let firstCounted = coding.headPositions + keptChannels * sized.runLength
+            for (position, id) in tokens.enumerated() where position >= firstCounted {
                 let table = sized.table(ofPosition: position, earlierTokens: tokens[..<position]) - head
                 for (group, value) in layout.groupIndices(of: id).enumerated() {
                     counts[table * tableSize + group * symbols + value] += 1

@@ -22,12 +22,10 @@ struct ContainerReading {
         } catch let error as VTokError {
             throw Self.cliError(error, path: path)
         }
-        // A layered model reads its base model's files as the base model does, and writes them so.
-        if let base = loaded?.baseCodec, base.modelID == reading.file.modelID {
-            codec = base
-        } else {
-            codec = loaded
-        }
+        // A layered model reads its base model's files, and those of the models it extends, as
+        // those models do, and writes them so.
+        let id = reading.file.modelID
+        codec = loaded.map { $0.codec(forModel: id) ?? $0 }
     }
 
     /// The sizes of `file` cut to each token count, in the input's format.

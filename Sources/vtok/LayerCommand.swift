@@ -13,17 +13,20 @@ struct JoinLayers: ParsableCommand {
 
         Both inputs are convolutional models written by vtok train: the base as usual, the detail trained on the base's residual images with "resolution" and "workingResolution" equal (crops at the image's own scale, "cropSide"). docs/MODEL.md gives the whole recipe.
 
-        Example:
+        With a layered model as --base, the detail model becomes its next layer, a refinement: trained on the layered model's residual images (vtok residuals --all-layers), its channels follow the others' on the same blocks. The new model keeps the layered model's weights and tables, and reads its files, and its base model's, to the same pictures.
+
+        Examples:
           vtok layer --base runs/c2/model.safetensors --detail runs/d1/model.safetensors -o layered.safetensors
+          vtok layer --base layered.safetensors --detail runs/f1/model.safetensors -o refined.safetensors
         """)
 
-    @Option(help: ArgumentHelp("The base model (.safetensors, convolutional).", valueName: "file"))
+    @Option(help: ArgumentHelp("The base model (.safetensors, convolutional), or a layered model to add a refinement layer to.", valueName: "file"))
     var base: String
 
     @Option(help: ArgumentHelp("The detail model (.safetensors, convolutional, trained on the base's residuals).", valueName: "file"))
     var detail: String
 
-    @Option(help: "The square side a fixed token count per image is made at (vtok tokenize, validation).")
+    @Option(help: "The square side a fixed token count per image is made at (vtok tokenize, validation); a layered --base keeps its own.")
     var resolution = 256
 
     @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Where to write the layered model.", valueName: "file"))

@@ -27,6 +27,9 @@ struct ModelCard: Encodable, TextDescribable {
     let priorBitsPerToken: Double?
     /// Which tables code which tokens (spec §15.1).
     let priorTables: String?
+    /// The other models whose files this one reads and decodes as they do: a layered model's base
+    /// and the layered models it extends.
+    let readsFilesOf: [String]
     /// Free-form training record (data, steps, CPU-hours, command), when the file has one.
     let training: [String: String]
 
@@ -59,6 +62,11 @@ struct ModelCard: Encodable, TextDescribable {
                     + "\(runs.contextWindow) channels before (spec §15.1.2)"
                 : "a table per base position, then one per detail channel (spec §15.1.1)"
         }
+        readsFilesOf = (codec.baseModelID.map { ["\($0) (its base layer)"] } ?? [])
+            + codec.leadingCodecs.map { leading in
+                let layers = (leading.tokenizer as? LayeredTokenizer).map { 1 + $0.refinements.count } ?? 0
+                return "\(leading.modelID) (its first \(layers) detail layer\(layers == 1 ? "" : "s"))"
+            }
         training = codec.metadata.filter { $0.key.hasPrefix("vtok.training.") }
             .reduce(into: [:]) { $0[String($1.key.dropFirst("vtok.training.".count))] = $1.value }
     }
@@ -75,6 +83,7 @@ struct ModelCard: Encodable, TextDescribable {
             (priorTables ?? "") + String(format: ": %.2f bits a token on average over its tables (raw ids: %d); files are arithmetic-coded",
                                          $0, bitsPerToken)
         } ?? "none: files have raw payloads (vtok prior adds one)"))
+        if !readsFilesOf.isEmpty { lines.append("  reads       the files of " + readsFilesOf.joined(separator: ", ")) }
         for (key, value) in training.sorted(by: { $0.key < $1.key }) { lines.append("  \(key): \(value)") }
         return lines.joined(separator: "\n")
     }

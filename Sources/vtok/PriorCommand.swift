@@ -12,7 +12,7 @@ struct Prior: ParsableCommand {
         discussion: """
         A .vtok version 2 file codes each token's groups under the model's prior: one distribution per token position and group, as integer frequencies, stored in the weights file (and so covered by the model id). This verb encodes every image under --data as `vtok encode` would (whole image, all tokens), counts each position's and group's values, adds --smoothing to every count, and writes the model with that prior to --output. The tensors are unchanged, but the file, and so the model id, is new: files written with the old model must be decoded with the old model.
 
-        A layered model (vtok layer) keeps its base layer's tables, so that its base model's files still read, and gets --contexts counted tables per detail channel, counted over each image coded at its own size: each detail token is coded with the table that the same block's activity in the --context-window channels before it picks (spec/vtok.md §15.1.2), so busy regions and flat ones each get their own statistics. --contexts 1 gives one table per channel.
+        A layered model (vtok layer) keeps its base layer's tables, so that its base model's files still read (and those of the layered model it extends, with their contexts), and gets --contexts counted tables per detail channel, counted over each image coded at its own size: each detail token is coded with the table that the same block's activity in the --context-window channels before it picks (spec/vtok.md §15.1.2), so busy regions and flat ones each get their own statistics. --contexts 1 gives one table per channel.
 
         --val reports the mean bits per token under the new prior on other images (all tokens, the first 16 and the first 64), next to the raw width: choose the smoothing there, never on a test set.
 
@@ -54,9 +54,11 @@ struct Prior: ParsableCommand {
         let prior: StaticTokenPrior
         var config: LayeredConfig?
         if let layered = codec.tokenizer as? LayeredTokenizer {
+            // A model that reads the files of the models it extends keeps their tables, and so their contexts.
+            let extends = !codec.leadingCodecs.isEmpty
             config = layered.config
-            config!.detailPriorContexts = contexts ?? 16
-            config!.detailPriorWindow = contextWindow ?? 16
+            config!.detailPriorContexts = contexts ?? (extends ? layered.config.detailPriorContexts : 16)
+            config!.detailPriorWindow = contextWindow ?? (extends ? layered.config.detailPriorWindow : 16)
             do {
                 try config!.validate()
             } catch {

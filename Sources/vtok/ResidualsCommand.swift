@@ -10,6 +10,8 @@ struct Residuals: ParsableCommand {
         discussion: """
         For each image under --images, and for each --variants entry, the image as the base model (--model; a layered model, such as the shipped one, stands for its base layer) codes it (all its tokens, decoded and stretched back to the image's size, as 8-bit pixels) is subtracted from the image, 128 added, and the result clamped to 0...255 and written as PNG to --out. Train the detail layer on them with vtok train (a convolutional model with "resolution" = "workingResolution" and "cropSide": crops at the images' own scale), then join it to the base with vtok layer.
 
+        With --all-layers and a layered model, the picture subtracted is the whole model's (every layer, all its tokens, as vtok decode gives it): the residuals a further detail layer trains on, which vtok layer then puts after the others.
+
         Variants:
           crop   the shorter side resized to --size (Lanczos) and the centre square: like the 256x256 evaluation crops
           full   the image as it is: like a full-size photo, whose base is a stretched thumbnail
@@ -37,6 +39,9 @@ struct Residuals: ParsableCommand {
     @Option(help: "At most this many images (the first by path).")
     var limit: Int?
 
+    @Flag(help: "With a layered model: subtract its whole picture (every layer, all tokens) instead of its base layer's.")
+    var allLayers = false
+
     @OptionGroup var model: ModelOptions
 
     func validate() throws {
@@ -49,9 +54,13 @@ struct Residuals: ParsableCommand {
     }
 
     func run() throws {
-        // A layered model (the shipped one) stands for its base layer: the residuals its detail layer saw.
+        // A layered model (the shipped one) stands for its base layer, the residuals its detail layer
+        // saw, unless --all-layers asks for what the next layer would see.
         let loaded = try model.load()
-        guard let codec = loaded.fullResolution == nil ? loaded : loaded.baseCodec else {
+        if allLayers && loaded.fullResolution == nil {
+            throw CLIError(status: .modelMismatch, message: "--all-layers: \(loaded.modelID) is not a layered model")
+        }
+        guard let codec = loaded.fullResolution == nil || allLayers ? loaded : loaded.baseCodec else {
             throw CLIError(status: .modelMismatch, message: "--model: a base model is a convolutional one (vtok layer joins it to a detail model)")
         }
         let paths: [String]

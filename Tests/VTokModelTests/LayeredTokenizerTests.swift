@@ -250,6 +250,71 @@ final class LayeredTokenizerTests: XCTestCase {
         XCTAssertThrowsError(try layered.read(try stranger.fileBytes(stranger.encode(image))))
     }
 
+    /// A refinement layer's tokens follow the detail layer's: the first layers give the same tokens
+    /// and pictures as the model without it, and its tokens change the picture.
+    func testARefinementLayerExtendsTheDetailLayers() throws {
+        let tokenizer = try LayeredTokenizer(config: TinyModels.layeredWithRefinement)
+        for layer in tokenizer.detailLayers {
+            for parameter in layer.parameters where parameter.name.contains("conv") { parameter.value = parameter.value.map { $0 * 8 } }
+        }
+        let leading = tokenizer.leading(detailLayers: 1)
+        XCTAssertEqual(leading.config, tinyLayeredConfig())
+        XCTAssertTrue(tokenizer.parameters.contains { $0.name.hasPrefix("refinement1.") })
+        let image = randomRGBImage(width: 37, height: 21, seed: 3)
+        let all = tokenizer.tokens(of: image), first = leading.tokens(of: image)
+        XCTAssertEqual(all.count, tokenizer.tokenCount(width: 37, height: 21))
+        XCTAssertEqual(all.count, first.count + 3 * 5 * 3)
+        XCTAssertEqual(Array(all.prefix(first.count)), first)
+        for k in [0, 10, 16, 17, first.count - 1, first.count] {
+            XCTAssertEqual(tokenizer.image(tokens: Array(all.prefix(k)), width: 37, height: 21),
+                           leading.image(tokens: Array(first.prefix(k)), width: 37, height: 21), "k = \(k)")
+        }
+        let refined = tokenizer.image(tokens: all, width: 37, height: 21)
+        XCTAssertNotEqual(refined, leading.image(tokens: first, width: 37, height: 21))
+        // The refinement codes what the first layers' whole picture misses, as the decoder has it.
+        let residual = LayeredTokenizer.residualImage(of: image, minus: leading.image(tokens: first, width: 37, height: 21))
+        let residualTokens = TinyRefinementProbe.tokens(of: residual, layer: tokenizer.refinements[0])
+        XCTAssertEqual(Array(all.dropFirst(first.count)), residualTokens)
+    }
+
+    /// `vtok layer` with a layered base: the new model keeps the base's weights, tables and base
+    /// model, reads the base's files to the same tokens and pictures (cut or whole), and its own
+    /// files start with the same tokens. A counted prior keeps those tables too.
+    func testALayeredModelReadsTheFilesOfTheModelItExtends() throws {
+        let config = TinyModels.layeredWithRefinement
+        let baseBytes = try ConvolutionalTokenizer(config: config.base).weightsFile().serialized(as: .float16)
+        let detailBytes = try ConvolutionalTokenizer(config: config.detail).weightsFile().serialized(as: .float16)
+        let refinementBytes = try ConvolutionalTokenizer(config: config.refinements[0]).weightsFile().serialized(as: .float16)
+        let twoBytes = try LayeredTokenizer.modelFile(base: baseBytes, detail: detailBytes, resolution: 32)
+        let threeBytes = try LayeredTokenizer.modelFile(base: twoBytes, detail: refinementBytes)
+        let two = try VTokCodec(weightsFileBytes: twoBytes), three = try VTokCodec(weightsFileBytes: threeBytes)
+        XCTAssertEqual((three.tokenizer as? LayeredTokenizer)?.config, config)
+        XCTAssertEqual(three.baseModelID, two.baseModelID)
+        XCTAssertEqual(three.leadingCodecs.map(\.modelID), [two.modelID])
+        let tableSize = 4 * 8, twoTables = try XCTUnwrap(two.prior).frequencies
+        XCTAssertEqual(Array(try XCTUnwrap(three.prior).frequencies.prefix(twoTables.count)), twoTables)
+        XCTAssertEqual(three.prior?.positions, 16 + 7)
+        let image = randomRGBImage(width: 45, height: 30, seed: 12)
+        let file = two.encode(image)
+        let bytes = try two.fileBytes(file)
+        let reading = try three.read(bytes)
+        XCTAssertEqual(reading.file, file)
+        XCTAssertEqual(try three.decode(reading.file), try two.decode(file))
+        XCTAssertTrue(three.codec(forModel: file.modelID) === three.leadingCodecs[0])
+        let cut = try three.read(Array(bytes.dropLast(3)))
+        XCTAssertEqual(cut.file.tokens[0], Array(file.tokens[0].prefix(cut.file.tokenCount)))
+        let own = three.encode(image)
+        XCTAssertEqual(Array(own.tokens[0].prefix(file.tokenCount)), file.tokens[0])
+        XCTAssertGreaterThan(own.tokenCount, file.tokenCount)
+        // Counting keeps the tables of the extended model, whose contexts it must keep.
+        let images = (0..<4).map { randomRGBImage(width: 24 + 8 * $0, height: 20, seed: UInt64(20 + $0)) }
+        let counted = try PriorEstimation.layeredPrior(codec: three, images: images)
+        XCTAssertEqual(Array(counted.frequencies.prefix(twoTables.count)), twoTables)
+        XCTAssertNotEqual(Array(counted.frequencies.dropFirst(twoTables.count)), Array(three.prior!.frequencies.dropFirst(twoTables.count)))
+        XCTAssertEqual(counted.frequencies.count, (16 + 7) * tableSize)
+        XCTAssertThrowsError(try PriorEstimation.layeredPrior(codec: three, images: images, contexts: 2, contextWindow: 1))
+    }
+
     func testConfigsThatCannotShareAFileAreRefused() {
         var config = tinyLayeredConfig()
         config.detail.bitsPerGroup = 4
@@ -260,6 +325,27 @@ final class LayeredTokenizerTests: XCTestCase {
         config = tinyLayeredConfig()
         config.resolution = 36
         XCTAssertThrowsError(try config.validate())
+        config = TinyModels.layeredWithRefinement
+        config.refinements[0].stages = 1
+        config.refinements[0].workingResolution = 8
+        config.refinements[0].resolution = 8
+        XCTAssertThrowsError(try config.validate(), "a refinement on 4-px blocks")
+    }
+}
+
+/// A refinement layer's tokens of a residual image, padded to whole blocks as the layered model pads it.
+enum TinyRefinementProbe {
+    static func tokens(of residual: RGBImage, layer: ConvolutionalTokenizer) -> [UInt32] {
+        let p = layer.config.blockSide << layer.config.stages
+        let width = (residual.width + p - 1) / p * p, height = (residual.height + p - 1) / p * p, plane = width * height
+        let planes = Tensor(shape: [1, 3, height, width])
+        for y in 0..<height {
+            for x in 0..<width {
+                let source = (min(y, residual.height - 1) * residual.width + min(x, residual.width - 1)) * 3
+                for c in 0..<3 { planes[c * plane + y * width + x] = Float(residual.pixels[source + c]) / 255 }
+            }
+        }
+        return layer.tokens(paddedPlanes: planes)
     }
 }
 

@@ -51,4 +51,14 @@ public enum TinyModels {
         config.detail = detail
         return config
     }
+
+    /// `layered` with a refinement layer of 3 channels on the same 8×8-pixel blocks.
+    public static var layeredWithRefinement: LayeredConfig {
+        var config = layered
+        var refinement = config.detail
+        refinement.latentChannels = 3
+        refinement.seed = 11
+        config.refinements = [refinement]
+        return config
+    }
 }
