@@ -44,14 +44,12 @@ public struct SHA256: Sendable {
             pending += bytes[0..<fill]
             start = fill
             guard pending.count == 64 else { return }
-            compress(pending[...])
+            pending.withUnsafeBytes { compress(blocks: $0) }
             pending.removeAll(keepingCapacity: true)
         }
-        while bytes.count - start >= 64 {
-            compress(bytes[start..<start + 64])
-            start += 64
-        }
-        pending += bytes[start...]
+        let whole = (bytes.count - start) / 64 * 64
+        if whole > 0 { bytes.withUnsafeBytes { compress(blocks: UnsafeRawBufferPointer(rebasing: $0[start..<start + whole])) } }
+        pending += bytes[(start + whole)...]
     }
 
     /// The 32-byte digest of everything fed so far.
@@ -66,32 +64,41 @@ public struct SHA256: Sendable {
         return copy.state.flatMap { word in (0..<4).map { UInt8(truncatingIfNeeded: word >> (24 - 8 * UInt32($0))) } }
     }
 
-    private mutating func compress(_ block: ArraySlice<UInt8>) {
-        var schedule = [UInt32](repeating: 0, count: 64)
-        let base = block.startIndex
-        for t in 0..<16 {
-            schedule[t] = (0..<4).reduce(0) { $0 << 8 | UInt32(block[base + 4 * t + $1]) }
+    /// Hashes whole 64-byte blocks. The schedule lives on the stack and the state in locals: a
+    /// model file is megabytes, and an allocation per block made hashing it most of loading it.
+    private mutating func compress(blocks: UnsafeRawBufferPointer) {
+        var h0 = state[0], h1 = state[1], h2 = state[2], h3 = state[3]
+        var h4 = state[4], h5 = state[5], h6 = state[6], h7 = state[7]
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { schedule in
+            SHA256.roundConstants.withUnsafeBufferPointer { constants in
+                for offset in stride(from: 0, to: blocks.count, by: 64) {
+                    for t in 0..<16 {
+                        schedule[t] = UInt32(bigEndian: blocks.loadUnaligned(fromByteOffset: offset + 4 * t, as: UInt32.self))
+                    }
+                    for t in 16..<64 {
+                        let w15 = schedule[t - 15], w2 = schedule[t - 2]
+                        let sigma0 = rotr(w15, 7) ^ rotr(w15, 18) ^ (w15 >> 3)
+                        let sigma1 = rotr(w2, 17) ^ rotr(w2, 19) ^ (w2 >> 10)
+                        schedule[t] = schedule[t - 16] &+ sigma0 &+ schedule[t - 7] &+ sigma1
+                    }
+                    var a = h0, b = h1, c = h2, d = h3, e = h4, f = h5, g = h6, h = h7
+                    for t in 0..<64 {
+                        let sum1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
+                        let choose = (e & f) ^ (~e & g)
+                        let t1 = h &+ sum1 &+ choose &+ constants[t] &+ schedule[t]
+                        let sum0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
+                        let majority = (a & b) ^ (a & c) ^ (b & c)
+                        let t2 = sum0 &+ majority
+                        h = g; g = f; f = e; e = d &+ t1
+                        d = c; c = b; b = a; a = t1 &+ t2
+                    }
+                    h0 &+= a; h1 &+= b; h2 &+= c; h3 &+= d; h4 &+= e; h5 &+= f; h6 &+= g; h7 &+= h
+                }
+            }
         }
-        for t in 16..<64 {
-            let w15 = schedule[t - 15], w2 = schedule[t - 2]
-            let sigma0 = rotr(w15, 7) ^ rotr(w15, 18) ^ (w15 >> 3)
-            let sigma1 = rotr(w2, 17) ^ rotr(w2, 19) ^ (w2 >> 10)
-            schedule[t] = schedule[t - 16] &+ sigma0 &+ schedule[t - 7] &+ sigma1
-        }
-        var a = state[0], b = state[1], c = state[2], d = state[3]
-        var e = state[4], f = state[5], g = state[6], h = state[7]
-        for t in 0..<64 {
-            let sum1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
-            let choose = (e & f) ^ (~e & g)
-            let t1 = h &+ sum1 &+ choose &+ SHA256.roundConstants[t] &+ schedule[t]
-            let sum0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
-            let majority = (a & b) ^ (a & c) ^ (b & c)
-            let t2 = sum0 &+ majority
-            h = g; g = f; f = e; e = d &+ t1
-            d = c; c = b; b = a; a = t1 &+ t2
-        }
-        for (i, value) in [a, b, c, d, e, f, g, h].enumerated() { state[i] = state[i] &+ value }
+        state = [h0, h1, h2, h3, h4, h5, h6, h7]
     }
 
+    @inline(__always)
     private func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { x >> n | x << (32 - n) }
 }

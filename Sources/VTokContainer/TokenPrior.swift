@@ -225,18 +225,30 @@ public struct StaticTokenPrior: TokenPrior, Equatable {
 
     /// Parses `serialized`; throws `.invalidPrior` for anything else.
     public init(serialized text: String) throws(VTokError) {
-        let fields = text.split(separator: " ")
+        let fields = text.split(separator: " ", maxSplits: 4)
         guard fields.count >= 4, fields[0] == "static1",
               let groups = Int(fields[1]), let bits = Int(fields[2]), let positions = Int(fields[3]),
               (1...8).contains(groups), (1...16).contains(bits), (0...65535).contains(positions) else {
             throw .invalidPrior("not a static prior (expected \"static1 G b positions frequencies...\")")
         }
+        // The frequencies are most of a model file's metadata: read as bytes, decimal digits separated by spaces.
         var frequencies: [UInt32] = []
-        frequencies.reserveCapacity(fields.count - 4)
-        for field in fields.dropFirst(4) {
-            guard let value = UInt32(field) else { throw .invalidPrior("frequency \"\(field)\" is not an integer") }
-            frequencies.append(value)
+        frequencies.reserveCapacity(min(positions * groups << bits, text.utf8.count / 2 + 1))
+        var value: UInt64 = 0, digits = 0
+        for byte in fields.count > 4 ? fields[4].utf8 : Substring().utf8 {
+            if byte == UInt8(ascii: " ") {
+                if digits > 0 { frequencies.append(UInt32(value)) }
+                value = 0
+                digits = 0
+            } else if (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte), digits < 10 {
+                value = value * 10 + UInt64(byte - UInt8(ascii: "0"))
+                digits += 1
+                guard value <= UInt64(UInt32.max) else { throw .invalidPrior("frequency \(value)... is past 2^32") }
+            } else {
+                throw .invalidPrior("frequency \(frequencies.count) is not a decimal integer (byte \(byte))")
+            }
         }
+        if digits > 0 { frequencies.append(UInt32(value)) }
         try self.init(layout: TokenLayout(groups: groups, bitsPerGroup: bits), positions: positions, frequencies: frequencies)
     }
 }

@@ -203,6 +203,12 @@ final class Version2Tests: XCTestCase {
         let prior = Self.randomPrior(positions: 5, using: &rng)
         XCTAssertEqual(try StaticTokenPrior(serialized: prior.serialized), prior)
         XCTAssertThrowsError(try StaticTokenPrior(serialized: "static1 2 3 1 1 2 3"))
+        // The frequencies are decimal digits separated by spaces, each below 2^32.
+        XCTAssertEqual(try StaticTokenPrior(serialized: "static1 1 1 1  32768   32768 ").frequencies, [32768, 32768])
+        for bad in ["static1 1 1 1 32768 +32768", "static1 1 1 1 32768 3276x", "static1 1 1 1 32768 4294967296",
+                    "static1 1 1 1 32768 99999999999", "static1 1 1 1 32768\t32768", "static1 1 1 1"] {
+            XCTAssertThrowsError(try StaticTokenPrior(serialized: bad), bad)
+        }
         XCTAssertThrowsError(try StaticTokenPrior(layout: Self.layout, positions: 1, frequencies: [UInt32](repeating: 4096, count: 16)))
         XCTAssertThrowsError(try StaticTokenPrior(layout: Self.layout, positions: 1,
                                                   frequencies: [0, 16384, 8192, 8192, 8192, 8192, 8192, 8192] + [UInt32](repeating: 8192, count: 8)))
