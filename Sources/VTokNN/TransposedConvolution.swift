@@ -19,11 +19,17 @@ public final class TransposedConv2d: Layer {
     public let outputPadding: Int
     /// Columns a product aims for (see `defaultBatchColumns`); 0 runs one sample per product.
     var batchColumns = defaultBatchColumns
+    /// Most floats of columns an `inferChannelsLast` piece unfolds (see `defaultInferenceColumnFloats`).
+    var inferenceColumnFloats = defaultInferenceColumnFloats
     private var input: Tensor?
     private var columns: Tensor?
     private var gathered: Tensor?
     private var output: Tensor?
     private var inputGradient: Tensor?
+    private var pieceScratch: Tensor?
+    private var phaseKernels: [Tensor] = []
+    private var weightBehindPhaseKernels: [Float] = []
+    private var biasBehindPhaseKernels: [Float] = []
 
     /// Weights ~ N(0, stride²/(Cin·k·k)): each output pixel sums about Cin·(k/stride)² terms, so
     /// this keeps unit-variance inputs at unit variance, as Conv2d's 1/(Cin·k·k) does.
@@ -79,6 +85,119 @@ public final class TransposedConv2d: Layer {
         }
         bias.withValues { bias in addBias(bias, to: y) }
         return y
+    }
+
+    /// `forward` on channels-last tensors, (B, H, W, Cin) → (B, Hout, Wout, Cout), keeping nothing
+    /// for backward: the decoder's path. An output pixel oy of phase r = (oy + p) mod s reads only
+    /// the taps t ≡ r (mod s), the j-th of them (t = r + j·s) at input row q − j, q = (oy + p − r)/s:
+    /// a stride-s transposed convolution is s² ordinary convolutions, one per phase (for k = 5, s = 2
+    /// of 3×3, 3×2, 2×3 and 2×2 taps). Each phase runs as `Conv2d.inferChannelsLast` runs: pixel-major
+    /// columns of its taps (and a 1 for the bias) in pieces that fit the cache, one product per piece
+    /// on the worker's own thread, then its pixels copied to their places. `forward` instead makes
+    /// columns of Cout·k² values per input pixel and folds them, k²/s² times the floats.
+    ///
+    /// A layer with few output channels (a synthesis' last, to RGB) would make products only
+    /// `outputChannels` wide, which OpenBLAS runs far under its speed: it goes through `forward`.
+    public func inferChannelsLast(_ x: Tensor) -> Tensor {
+        precondition(x.shape.count == 4 && x.shape[3] == inputChannels, "TransposedConv2d(\(weight.name)): channels-last input \(x.shape)")
+        guard outputChannels >= Self.narrowestPixelMajorOutput else {
+            return forward(x.transposedChannels(toLast: false)).transposedChannels(toLast: true)
+        }
+        input = nil
+        let batch = x.shape[0], height = x.shape[1], width = x.shape[2], cin = inputChannels, cout = outputChannels
+        let s = stride, p = padding, outHeight = outputSize(height), outWidth = outputSize(width), workers = Parallel.workerCount
+        precondition(outHeight > 0 && outWidth > 0, "TransposedConv2d(\(weight.name)): input \(x.shape) gives an empty output")
+        let kernels = phaseKernelsForWeights()
+        // The q of the output pixels of phase r along a side of `size` outputs: 0 ≤ s·q + r − p < size.
+        func phaseRange(_ r: Int, _ size: Int) -> Range<Int> {
+            func ceilDiv(_ a: Int) -> Int { a >= 0 ? (a + s - 1) / s : -((-a) / s) }
+            return ceilDiv(p - r)..<ceilDiv(size + p - r)
+        }
+        let taps = (0..<s).map { r in (r..<kernelSize).filter { ($0 - r) % s == 0 }.count }
+        let longestRow = (0..<s).map { phaseRange($0, outWidth).count }.max()!, deepest = taps.max()! * taps.max()! * cin + 1
+        let rowsPerPiece = max(1, min((0..<s).map { phaseRange($0, outHeight).count }.max()!,
+                                      inferenceColumnFloats / max(1, longestRow * deepest)))
+        let piecesPerPhase = (0..<s).map { (phaseRange($0, outHeight).count + rowsPerPiece - 1) / rowsPerPiece }
+        // Items: (sample, phase row r_y, phase column r_x, piece of its q_y rows).
+        let items = (0..<s).flatMap { ry in (0..<s).flatMap { rx in (0..<piecesPerPhase[ry]).map { (ry, rx, $0) } } }
+        let pieceFloats = rowsPerPiece * longestRow * (deepest + cout)
+        let scratch = Tensor.reuse(&pieceScratch, shape: [workers * pieceFloats])
+        let y = Tensor.reuse(&output, shape: [batch, outHeight, outWidth, cout])
+        let xs = x.pointer, ys = SendablePointer(y.pointer), scratches = SendablePointer(scratch.pointer)
+        let kernelPointers = kernels.map { SendablePointer($0.pointer) }
+        Parallel.forChunks(batch * items.count, workPerItem: rowsPerPiece * longestRow * deepest * cout) { range, worker in
+            let column = scratches.base + worker * pieceFloats
+            for item in range {
+                let sample = item / items.count, (ry, rx, piece) = items[item % items.count]
+                let rowsQ = phaseRange(ry, outHeight), columnsQ = phaseRange(rx, outWidth)
+                let qRows = (rowsQ.lowerBound + piece * rowsPerPiece)..<min(rowsQ.upperBound, rowsQ.lowerBound + (piece + 1) * rowsPerPiece)
+                let ny = taps[ry], nx = taps[rx], depth = ny * nx * cin + 1
+                let image = xs + sample * height * width * cin
+                var row = column
+                for qy in qRows {
+                    for qx in columnsQ {
+                        for jy in 0..<ny {
+                            let iy = qy - jy
+                            for jx in 0..<nx {
+                                let ix = qx - jx, run = row + (jy * nx + jx) * cin
+                                if iy >= 0 && iy < height && ix >= 0 && ix < width {
+                                    run.update(from: image + (iy * width + ix) * cin, count: cin)
+                                } else {
+                                    run.update(repeating: 0, count: cin)
+                                }
+                            }
+                        }
+                        row[depth - 1] = 1
+                        row += depth
+                    }
+                }
+                let n = qRows.count * columnsQ.count, product = column + n * depth
+                serialGemm(m: n, n: cout, k: depth, a: column, lda: depth, b: kernelPointers[ry * s + rx].base, ldb: cout,
+                           c: product, ldc: cout)
+                var from = product
+                for qy in qRows {
+                    let oy = s * qy + ry - p
+                    for qx in columnsQ {
+                        let ox = s * qx + rx - p
+                        (ys.base + ((sample * outHeight + oy) * outWidth + ox) * cout).update(from: from, count: cout)
+                        from += cout
+                    }
+                }
+            }
+        }
+        return y
+    }
+
+    /// Output channels below which `inferChannelsLast` runs `forward` between transposes.
+    static let narrowestPixelMajorOutput = 16
+
+    /// Per phase (r_y, r_x), its taps' weights as (j_y, j_x, c) × Cout rows and the bias as the last
+    /// row, made again only when the weights or the bias changed since the last call.
+    private func phaseKernelsForWeights() -> [Tensor] {
+        if !phaseKernels.isEmpty && weightBehindPhaseKernels == weight.value && biasBehindPhaseKernels == bias.value {
+            return phaseKernels
+        }
+        let s = stride, k = kernelSize, cin = inputChannels, cout = outputChannels
+        phaseKernels = (0..<s * s).map { phase in
+            let ry = phase / s, rx = phase % s
+            let rowTaps = Array(Swift.stride(from: ry, to: k, by: s)), columnTaps = Array(Swift.stride(from: rx, to: k, by: s))
+            let depth = rowTaps.count * columnTaps.count * cin + 1
+            let kernel = Tensor(shape: [depth, cout])
+            for (jy, ty) in rowTaps.enumerated() {
+                for (jx, tx) in columnTaps.enumerated() {
+                    for c in 0..<cin {
+                        for o in 0..<cout {
+                            kernel[((jy * columnTaps.count + jx) * cin + c) * cout + o] = weight.value[((c * cout + o) * k + ty) * k + tx]
+                        }
+                    }
+                }
+            }
+            for o in 0..<cout { kernel[(depth - 1) * cout + o] = bias.value[o] }
+            return kernel
+        }
+        weightBehindPhaseKernels = weight.value
+        biasBehindPhaseKernels = bias.value
+        return phaseKernels
     }
 
     public func backward(_ dOut: Tensor) -> Tensor {

@@ -217,6 +217,25 @@ final class ConvCodecLayerTests: XCTestCase {
             XCTAssertEqual(conv.inferChannelsLast(x.transposedChannels(toLast: true)).values,
                            conv.forward(x).transposedChannels(toLast: true).values, accuracy: 1e-5)
         }
+        // Transposed: the synthesis' k = 5, s = 2 on odd sizes and one pixel, with small budgets (a
+        // piece a row of q) and large; other strides, kernels and output paddings.
+        for (kernel, stride, padding, outputPadding, height, width) in [(5, 2, 2, 1, 7, 9), (5, 2, 2, 1, 1, 1), (5, 2, 2, 1, 12, 33),
+                                                                           (3, 1, 1, 0, 6, 5), (4, 3, 1, 2, 5, 4), (5, 2, 2, 0, 6, 6)] {
+            let deconv = TransposedConv2d(name: "t", inputChannels: 5, outputChannels: 16, kernelSize: kernel, stride: stride,
+                                          padding: padding, outputPadding: outputPadding, rng: &rng)
+            deconv.bias.value[0...2] = [0.5, -1, 0.25]
+            let x = GradientCheck.random([2, 5, height, width], &rng)
+            let expected = deconv.forward(x).transposedChannels(toLast: true).values
+            for budget in [1, 200, 1 << 24] {
+                deconv.inferenceColumnFloats = budget
+                XCTAssertEqual(deconv.inferChannelsLast(x.transposedChannels(toLast: true)).values, expected, accuracy: 1e-5,
+                               "k \(kernel) s \(stride) \(height)x\(width), budget \(budget)")
+            }
+            deconv.weight.value = deconv.weight.value.map { $0 * 0.5 }
+            deconv.bias.value[0] = 3
+            XCTAssertEqual(deconv.inferChannelsLast(x.transposedChannels(toLast: true)).values,
+                           deconv.forward(x).transposedChannels(toLast: true).values, accuracy: 1e-5)
+        }
         for inverse in [false, true] {
             let gdn = GDN(name: "g", channels: 6, inverse: inverse)
             gdn.gamma.value = gdn.gamma.value.map { $0 + 0.05 }
@@ -503,8 +522,9 @@ final class LegacyConv2d: Layer {
 }
 
 /// Element-wise comparison of two float arrays.
-func XCTAssertEqual(_ a: [Float], _ b: [Float], accuracy: Float, file: StaticString = #filePath, line: UInt = #line) {
-    XCTAssertEqual(a.count, b.count, file: file, line: line)
+func XCTAssertEqual(_ a: [Float], _ b: [Float], accuracy: Float, _ message: @autoclosure () -> String = "",
+                    file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(a.count, b.count, message(), file: file, line: line)
     let worst = zip(a, b).map { abs($0 - $1) }.max() ?? 0
-    XCTAssertLessThanOrEqual(worst, accuracy, "worst difference \(worst)", file: file, line: line)
+    XCTAssertLessThanOrEqual(worst, accuracy, "worst difference \(worst) \(message())", file: file, line: line)
 }

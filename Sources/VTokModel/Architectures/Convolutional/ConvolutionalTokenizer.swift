@@ -160,8 +160,14 @@ public final class ConvolutionalTokenizer: ImageTokenizer {
         let (m, side) = latentShape, perSample = m * side * side
         let latents = Tensor.reuse(&decodedLatents, shape: [tokens.count, m, side, side])
         for (b, ids) in tokens.enumerated() { writeLatents(of: ids, into: latents.pointer + b * perSample) }
-        let output = synthesis.forward(latents)
+        let output = synthesised(latents)
         return output.values.map { $0 + 0.5 }
+    }
+
+    /// The synthesis of (B, M, h, w) latents, as `forward` computes it, through the channels-last
+    /// kernels (`Layer.inferChannelsLast`): the decoder's path, with no backward to follow.
+    private func synthesised(_ latents: Tensor) -> Tensor {
+        synthesis.inferChannelsLast(latents.transposedChannels(toLast: true)).transposedChannels(toLast: false)
     }
 
     /// The (M, h, h) latent values of a token prefix; past it 0.
@@ -295,7 +301,7 @@ public final class ConvolutionalTokenizer: ImageTokenizer {
                 latents[latentIndex(token: token, group: group, blocks: grid)] = quantizer.value(of: symbol)
             }
         }
-        guard let windows = latentWindows(width: width, height: height, side: windowSide) else { return synthesis.forward(latents) }
+        guard let windows = latentWindows(width: width, height: height, side: windowSide) else { return synthesised(latents) }
         let scale = 1 << config.stages
         let output = Tensor(shape: [1, 3, height, width])
         for window in windows {
@@ -307,7 +313,7 @@ public final class ConvolutionalTokenizer: ImageTokenizer {
                         .update(from: latents.pointer + (c * h + gridY) * w + columns.lowerBound, count: columns.count)
                 }
             }
-            let pixels = synthesis.forward(windowLatents)
+            let pixels = synthesised(windowLatents)
             // The window's own pixels, past the context it read.
             let windowWidth = columns.count * scale, windowHeight = rows.count * scale
             let skipY = window.ownOffset.y * scale, skipX = window.ownOffset.x * scale, ownWidth = window.own.columns.count * scale
