@@ -65,7 +65,7 @@ struct ModelCard: Encodable, TextDescribable {
         readsFilesOf = (codec.baseModelID.map { ["\($0) (its base layer)"] } ?? [])
             + codec.leadingCodecs.map { leading in
                 let layers = (leading.tokenizer as? LayeredTokenizer).map { 1 + $0.refinements.count } ?? 0
-                return "\(leading.modelID) (its first \(layers) detail layer\(layers == 1 ? "" : "s"))"
+                return "\(leading.modelID) (" + (layers == 1 ? "its detail layer" : "its first \(layers) detail layers") + ")"
             }
         training = codec.metadata.filter { $0.key.hasPrefix("vtok.training.") }
             .reduce(into: [:]) { $0[String($1.key.dropFirst("vtok.training.".count))] = $1.value }
