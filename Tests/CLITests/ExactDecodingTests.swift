@@ -29,7 +29,7 @@ final class ExactDecodingTests: XCTestCase {
         }
         XCTAssertEqual(Set(outputs).count, 1)
         let cliTokens = outputs[0].split(whereSeparator: \.isWhitespace).map { UInt32($0)! }
-        XCTAssertEqual(cliTokens.count, 1536 + 128 * 15 * 10, "the 480x320 landscape: the base, then 128 channels of 15x10 blocks")
+        XCTAssertEqual(cliTokens.count, 1536 + 320 * 15 * 10, "the 480x320 landscape: the base, then 320 channels of 15x10 blocks")
 
         // The container alone: the model's prior from its safetensors metadata, its context tables
         // as the layered config sets them, and the range decoder.

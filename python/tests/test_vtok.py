@@ -71,12 +71,13 @@ def test_the_kernels_in_use_are_never_the_generic_fallback():
 
 
 def test_model_description(model, square_model):
-    # The shipped model codes images at their own size: 1536 base tokens, then 128 channels of one
-    # token per 32x32 pixels. max_tokens is what a native 256x256 image gets.
+    # The shipped model codes images at their own size: 1536 base tokens, then 320 channels (a
+    # detail layer's 128 and a refinement's 192) of one token per 32x32 pixels. max_tokens is what a
+    # native 256x256 image gets.
     assert model.resolution == 256
-    assert model.max_tokens == model.token_count((256, 256)) == 1536 + 128 * 8 * 8
-    assert model.token_count((480, 640)) == 1536 + 128 * 15 * 20
-    assert model.token_count((1, 1)) == 1536 + 128
+    assert model.max_tokens == model.token_count((256, 256)) == 1536 + 320 * 8 * 8
+    assert model.token_count((480, 640)) == 1536 + 320 * 15 * 20
+    assert model.token_count((1, 1)) == 1536 + 320
     assert model.bits_per_token == 12
     assert len(model.model_id) == 8
     # A model that fits every image to its square gives every size the same count.
@@ -232,9 +233,9 @@ def test_full_resolution_files_grow_with_the_image(model):
     token_count says how many before encoding, and more bytes keep buying quality."""
     image = gradient(90, 120)
     ids = model.tokens(image)
-    assert ids.shape == (model.token_count(image.shape[:2]),) == (1536 + 128 * 3 * 4,)
+    assert ids.shape == (model.token_count(image.shape[:2]),) == (1536 + 320 * 3 * 4,)
     large = np.repeat(np.repeat(gradient(96, 128), 4, axis=0), 4, axis=1)
-    assert model.info(model.encode(large))["tokens"] == model.token_count((384, 512)) == 1536 + 128 * 12 * 16
+    assert model.info(model.encode(large))["tokens"] == model.token_count((384, 512)) == 1536 + 320 * 12 * 16
     small, big = model.encode(large, max_bytes=400), model.encode(large, max_bytes=4000)
     assert psnr(large, model.decode(big)) > psnr(large, model.decode(small)) + 1
     with pytest.raises(vtok.VTokError, match="empty"):
