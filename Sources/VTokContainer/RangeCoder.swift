@@ -90,12 +90,24 @@ public struct RangeEncoder {
     /// `lower` (inclusive) to `upper` (exclusive) decodes to the symbols so far. Exact, for checks:
     /// the first digit is the integer part (1 only for an upper end of 1.0), the rest the fraction's
     /// bytes. `VTokFile.tokenEndOffsets` compares a file's bytes with them.
-    var intervalBounds: (lower: [UInt8], upper: [UInt8]) {
-        func digits(_ value: UInt64) -> [UInt8] {
-            var result = [0] + bytes + (hasCache ? [cache] : []) + [UInt8](repeating: 0xFF, count: pendingFFs)
+    var intervalBounds: (lower: [UInt8], upper: [UInt8]) { intervalBounds(from: 0)! }
+
+    /// Digits of the bounds that no later symbol changes and both share: the integer digit 0 and
+    /// the bytes written, once a byte waits in `cache` (a carry stops there).
+    var settledDigits: Int { hasCache ? 1 + bytes.count : 0 }
+
+    /// `intervalBounds` from digit `start` on, without copying the digits before it (a caller that
+    /// asks every symbol keeps the cost per symbol bounded); nil when a carry reaches further back.
+    func intervalBounds(from start: Int) -> (lower: [UInt8], upper: [UInt8])? {
+        func digits(_ value: UInt64) -> [UInt8]? {
+            var result: [UInt8] = start == 0 ? [0] : []
+            result += bytes[max(start - 1, 0)...]
+            if hasCache { result.append(cache) }
+            result += repeatElement(0xFF, count: pendingFFs)
             result += (0..<4).map { UInt8(truncatingIfNeeded: value >> UInt64(24 - 8 * $0)) }
             var carry = value >> 32, index = result.count - 5
             while carry > 0 {
+                guard index >= 0 else { return nil }
                 let sum = UInt64(result[index]) + carry
                 result[index] = UInt8(truncatingIfNeeded: sum)
                 carry = sum >> 8
@@ -103,7 +115,8 @@ public struct RangeEncoder {
             }
             return result
         }
-        return (digits(low), digits(low + range))
+        guard let lower = digits(low), let upper = digits(low + range) else { return nil }
+        return (lower, upper)
     }
 
     /// The encoder's state but for the bytes written, which only ever grow: with their count, enough
