@@ -129,10 +129,7 @@ public final class VTokCodec {
     /// All K tokens of the image (of every tile when `tiled`). Truncate the result for fewer. A
     /// full-resolution model (`fullResolution`) codes the whole image at its own size, tiled or not.
     public func encode(_ image: RGBImage, tiled: Bool = false) -> VTokFile {
-        if let fullResolution {
-            return VTokFile(width: image.width, height: image.height, tiles: .single, layout: layout, modelID: modelID,
-                            tokens: [fullResolution.tokens(of: image)])
-        }
+        if let fullResolution { return wholeImageFile(image, tokens: fullResolution.tokens(of: image)) }
         let tiles: TileLayout = tiled ? .tiled(side: shape.resolution) : .single
         // Tiles carry their surroundings when the architecture reads across borders.
         let context = tiled ? tokenizer.tileContext : 0
@@ -144,6 +141,11 @@ public final class VTokCodec {
         }
         return VTokFile(width: image.width, height: image.height, tiles: tiles, layout: layout, modelID: modelID,
                         tokens: tokens)
+    }
+
+    /// A file of one token sequence for all of `image` (a full-resolution model's).
+    func wholeImageFile(_ image: RGBImage, tokens: [UInt32]) -> VTokFile {
+        VTokFile(width: image.width, height: image.height, tiles: .single, layout: layout, modelID: modelID, tokens: [tokens])
     }
 
     /// The tokenizer when it codes images at their own resolution (no stretching, no tiles).

@@ -71,7 +71,17 @@ extension VTokCodec {
     /// shortest prefix that decodes to it (`RateControl`).
     public func encode(_ image: RGBImage, budget: TokenBudget, format: FileFormat? = nil, tiled: Bool = false) throws -> EncodedImage {
         if tiled && fullResolution != nil { throw TokenBudgetError.tilesNeedASquareModel }
-        let full = encode(image, tiled: tiled), format = format ?? defaultFormat
+        let format = format ?? defaultFormat
+        let full: VTokFile
+        if case .maxBytes(let maxBytes) = budget, let fullResolution {
+            // Layers whose tokens would start past the budget need not be computed: once the
+            // tokens so far overflow it, the cut lies among them, and it is the same cut.
+            full = wholeImageFile(image, tokens: try fullResolution.tokens(of: image) { tokens in
+                try fileBytes(wholeImageFile(image, tokens: tokens), format: format).count > maxBytes
+            })
+        } else {
+            full = encode(image, tiled: tiled)
+        }
         func whole(_ file: VTokFile, quality: Double? = nil, reached: Bool = true) throws -> EncodedImage {
             EncodedImage(file: file, bytes: try fileBytes(file, format: format), quality: quality, reached: reached)
         }

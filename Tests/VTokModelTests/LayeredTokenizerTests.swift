@@ -315,6 +315,27 @@ final class LayeredTokenizerTests: XCTestCase {
         XCTAssertThrowsError(try PriorEstimation.layeredPrior(codec: three, images: images, contexts: 2, contextWindow: 1))
     }
 
+    /// A byte budget stops the encoder after the layer its cut falls in, and the file is the one the
+    /// whole encoding cut to the budget gives, byte for byte, at every budget.
+    func testAByteBudgetSparesTheLayersPastIt() throws {
+        let tokenizer = try LayeredTokenizer(config: TinyModels.layeredWithRefinement)
+        for layer in tokenizer.detailLayers {
+            for parameter in layer.parameters where parameter.name.contains("conv") { parameter.value = parameter.value.map { $0 * 8 } }
+        }
+        let codec = try VTokCodec(weightsFileBytes: try tokenizer.weightsFile().serialized(as: .float32))
+        let image = randomRGBImage(width: 45, height: 30, seed: 4)
+        let full = codec.encode(image), sizes = try codec.fileSizes(full)
+        var stages: [Int] = []
+        _ = tokenizer.tokens(of: image) { tokens in stages.append(tokens.count); return false }
+        XCTAssertEqual(stages, [16, 16 + 4 * 24], "asked after the base and after the detail layer")
+        XCTAssertEqual(tokenizer.tokens(of: image) { $0.count >= 16 }, Array(full.tokens[0].prefix(16)))
+        for maxBytes in Set([sizes[1], sizes[10], sizes[16], sizes[17], sizes[60], sizes[112], sizes[113], sizes.last!, sizes.last! + 5]) {
+            let budgeted = try codec.encode(image, budget: .maxBytes(maxBytes))
+            let cut = try XCTUnwrap(try full.serialized(format: codec.defaultFormat, model: codec.modelCoding, maxBytes: maxBytes))
+            XCTAssertEqual(budgeted.bytes, cut.bytes, "budget \(maxBytes)")
+        }
+    }
+
     func testConfigsThatCannotShareAFileAreRefused() {
         var config = tinyLayeredConfig()
         config.detail.bitsPerGroup = 4

@@ -110,6 +110,10 @@ public struct LayeredConfig: TokenizerArchitectureConfig {
     }
 }
 
+extension FullResolutionTokenizer {
+    public func tokens(of image: RGBImage, until enough: ([UInt32]) throws -> Bool) rethrows -> [UInt32] { tokens(of: image) }
+}
+
 /// A tokenizer that codes an image at its own resolution, so that more bytes keep buying quality
 /// on any size of image: the token count grows with the image, and the codec codes whole images
 /// through it instead of stretching them to a square.
@@ -118,6 +122,9 @@ public protocol FullResolutionTokenizer: ImageTokenizer {
     func tokenCount(width: Int, height: Int) -> Int
     /// All `tokenCount` tokens of `image`, coarse to fine.
     func tokens(of image: RGBImage) -> [UInt32]
+    /// A prefix of `tokens(of:)`: a model that makes its tokens in stages (layers) stops after the
+    /// first stage whose tokens so far are `enough`, sparing the later stages' work.
+    func tokens(of image: RGBImage, until enough: ([UInt32]) throws -> Bool) rethrows -> [UInt32]
     /// The width×height image a prefix of its tokens decodes to.
     func image(tokens: [UInt32], width: Int, height: Int) -> RGBImage
     /// The prior the container codes a file's tokens with, from the learned one the model file stores.
@@ -201,10 +208,14 @@ public final class LayeredTokenizer: FullResolutionTokenizer {
 
     /// Each detail layer codes the residual of the picture every layer before it gives with all its
     /// tokens, as the decoder will have it.
-    public func tokens(of image: RGBImage) -> [UInt32] {
+    public func tokens(of image: RGBImage) -> [UInt32] { tokens(of: image, until: { _ in false }) }
+
+    /// Layer by layer, stopping after the base or a detail layer once the tokens so far are `enough`.
+    public func tokens(of image: RGBImage, until enough: ([UInt32]) throws -> Bool) rethrows -> [UInt32] {
         var tokens = base.tokens(images: baseInput.batch([image]))[0]
         var picture = baseImage(tokens: tokens, width: image.width, height: image.height)
         for (index, layer) in detailLayers.enumerated() {
+            if try enough(tokens) { return tokens }
             let layerTokens = layer.tokens(paddedPlanes: residualPlanes(image, minus: picture))
             tokens += layerTokens
             if index + 1 < detailLayers.count { picture = adding(layer, tokens: layerTokens, to: picture) }
