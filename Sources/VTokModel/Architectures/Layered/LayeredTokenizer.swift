@@ -110,10 +110,6 @@ public struct LayeredConfig: TokenizerArchitectureConfig {
     }
 }
 
-extension FullResolutionTokenizer {
-    public func tokens(of image: RGBImage, until enough: ([UInt32]) throws -> Bool) rethrows -> [UInt32] { tokens(of: image) }
-}
-
 /// A tokenizer that codes an image at its own resolution, so that more bytes keep buying quality
 /// on any size of image: the token count grows with the image, and the codec codes whole images
 /// through it instead of stretching them to a square.
