@@ -98,9 +98,11 @@ public final class VTokCodec {
     /// The codec that reads and writes the files of model `id`: this one, its base's, or one of
     /// the models it extends; nil for any other model.
     public func codec(forModel id: ModelID) -> VTokCodec? {
-        if id == modelID { return self }
-        return ([baseCodec].compactMap { $0 } + leadingCodecs).first { $0.modelID == id }
+        id == modelID ? self : earlierCodecs.first { $0.modelID == id }
     }
+
+    /// The codecs of the other models whose files this one reads: its base's, then those it extends.
+    private var earlierCodecs: [VTokCodec] { [baseCodec].compactMap { $0 } + leadingCodecs }
 
     public convenience init(contentsOf path: String) throws {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -204,7 +206,7 @@ public final class VTokCodec {
         } catch {
             // A base or leading model's file passes this model's 4-bit header check 1 time in 16 and
             // then fails the file check: whatever the error, their readings are tried before it is thrown.
-            for earlier in [baseCodec].compactMap({ $0 }) + leadingCodecs {
+            for earlier in earlierCodecs {
                 if let reading = try? earlier.read(bytes) { return reading }
             }
             throw error

@@ -113,7 +113,7 @@ public final class TransposedConv2d: Layer {
             func ceilDiv(_ a: Int) -> Int { a >= 0 ? (a + s - 1) / s : -((-a) / s) }
             return ceilDiv(p - r)..<ceilDiv(size + p - r)
         }
-        let taps = (0..<s).map { r in (r..<kernelSize).filter { ($0 - r) % s == 0 }.count }
+        let taps = (0..<s).map { phaseTaps($0).count }
         let longestRow = (0..<s).map { phaseRange($0, outWidth).count }.max()!, deepest = taps.max()! * taps.max()! * cin + 1
         let rowsPerPiece = max(1, min((0..<s).map { phaseRange($0, outHeight).count }.max()!,
                                       inferenceColumnFloats / max(1, longestRow * deepest)))
@@ -168,6 +168,9 @@ public final class TransposedConv2d: Layer {
         return y
     }
 
+    /// The kernel taps an output pixel of phase `r` reads along a side: r, r + s, … below k.
+    private func phaseTaps(_ r: Int) -> [Int] { Array(Swift.stride(from: r, to: kernelSize, by: stride)) }
+
     /// Output channels below which `inferChannelsLast` runs `forward` between transposes.
     static let narrowestPixelMajorOutput = 16
 
@@ -180,7 +183,7 @@ public final class TransposedConv2d: Layer {
         let s = stride, k = kernelSize, cin = inputChannels, cout = outputChannels
         phaseKernels = (0..<s * s).map { phase in
             let ry = phase / s, rx = phase % s
-            let rowTaps = Array(Swift.stride(from: ry, to: k, by: s)), columnTaps = Array(Swift.stride(from: rx, to: k, by: s))
+            let rowTaps = phaseTaps(ry), columnTaps = phaseTaps(rx)
             let depth = rowTaps.count * columnTaps.count * cin + 1
             let kernel = Tensor(shape: [depth, cout])
             for (jy, ty) in rowTaps.enumerated() {

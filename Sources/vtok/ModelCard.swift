@@ -64,7 +64,7 @@ struct ModelCard: Encodable, TextDescribable {
         }
         readsFilesOf = (codec.baseModelID.map { ["\($0) (its base layer)"] } ?? [])
             + codec.leadingCodecs.map { leading in
-                let layers = (leading.tokenizer as? LayeredTokenizer).map { 1 + $0.refinements.count } ?? 0
+                let layers = (leading.tokenizer as? LayeredTokenizer)?.config.detailLayers.count ?? 0
                 return "\(leading.modelID) (" + (layers == 1 ? "its detail layer" : "its first \(layers) detail layers") + ")"
             }
         training = codec.metadata.filter { $0.key.hasPrefix("vtok.training.") }
