@@ -36,10 +36,14 @@ public struct TokenLayout: Equatable, Hashable, Sendable, CustomStringConvertibl
 
     /// The per-group indices of `tokenID`, group 0 first.
     public func groupIndices(of tokenID: UInt32) -> [Int] {
+        (0..<groups).map { groupIndex($0, of: tokenID) }
+    }
+
+    /// Group `group`'s index in `tokenID`, without an array per token.
+    @inline(__always)
+    public func groupIndex(_ group: Int, of tokenID: UInt32) -> Int {
         let mask = UInt64(1) << UInt64(bitsPerGroup) - 1
-        return (0..<groups).map { group in
-            Int(UInt64(tokenID) >> UInt64((groups - 1 - group) * bitsPerGroup) & mask)
-        }
+        return Int(UInt64(tokenID) >> UInt64((groups - 1 - group) * bitsPerGroup) & mask)
     }
 
     /// e.g. `2x6` (2 groups of 6 bits).

@@ -157,7 +157,7 @@ public struct RangeEncoder {
 public struct RangeDecoder {
     private let bytes: ArraySlice<UInt8>
     private var next: Int
-    private let padding: UInt8
+    private var padding: UInt8
     /// The code value minus the interval's low end; always below `range`, whatever the bytes.
     private var code: UInt64 = 0
     private var range: UInt64 = RangeCoder.window
@@ -171,6 +171,22 @@ public struct RangeDecoder {
 
     /// Bytes read so far, padding included.
     public var bytesRead: Int { next - bytes.startIndex }
+
+    /// The most bytes one `decode` reads: the range it leaves is at least `range` / 2^16 ≥ 2^8, and
+    /// two bytes shifted in bring that to `RangeCoder.bottom`.
+    public static let maxBytesPerSymbol = 2
+
+    /// Bytes of the stream not read yet.
+    public var unreadBytes: Int { max(bytes.endIndex - next, 0) }
+
+    /// This decoder, reading `padding` past the end from now on: while it has read no padding, a
+    /// decoder of the same bytes with another padding is in the same state.
+    public func padded(with padding: UInt8) -> RangeDecoder {
+        precondition(next <= bytes.endIndex, "RangeDecoder: padding changed after it was read")
+        var copy = self
+        copy.padding = padding
+        return copy
+    }
 
     private mutating func nextByte() -> UInt8 {
         defer { next += 1 }

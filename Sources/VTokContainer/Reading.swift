@@ -57,7 +57,7 @@ extension VTokFile {
             complete = false
             if tokens.first?.count ?? 0 == k {
                 let expected = VTokFile(width: header.width, height: header.height, tiles: header.tiles, layout: header.layout,
-                                            modelID: model.id, tokens: tokens).codedPayload(prior: prior).bytes
+                                            modelID: model.id, tokens: tokens).codedPayload(prior: prior)
                 if payload.count > expected.count {
                     if payload.starts(with: expected) { throw .trailingBytes(count: payload.count - expected.count) }
                     throw .corruptFile

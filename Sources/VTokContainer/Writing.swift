@@ -8,7 +8,7 @@ extension VTokFile {
         let header = try compactHeader(coding: coding, model: model)
         switch coding {
         case .raw: return version2File(header: header, payload: try rawPayload(), model: model)
-        case .arithmetic: return version2File(header: header, payload: codedPayload(prior: try requirePrior(model, for: header)).bytes, model: model)
+        case .arithmetic: return version2File(header: header, payload: codedPayload(prior: try requirePrior(model, for: header)), model: model)
         }
     }
 
@@ -59,7 +59,7 @@ extension VTokFile {
         case .raw:
             return (0...tokenCount).map { overhead($0) + RawPayload.size(rounds: $0, tiles: header.tileCount, bitsPerToken: layout.bitsPerToken) }
         case .arithmetic:
-            return codedPayload(prior: try requirePrior(model, for: header)).sizes.enumerated().map { overhead($0.offset) + $0.element }
+            return codedPayloadSizes(prior: try requirePrior(model, for: header)).enumerated().map { overhead($0.offset) + $0.element }
         }
     }
 

@@ -200,7 +200,8 @@ public enum TokenizerRegistry {
 
     /// A tokenizer built from a model file's architecture and config, loaded with its tensors.
     public static func tokenizer(weights: WeightsFile) throws -> any ImageTokenizer {
-        let tokenizer = try config(of: weights).makeTokenizer()
+        let config = try config(of: weights)
+        let tokenizer = try Parameter.withoutInitialValues { try config.makeTokenizer() }
         try weights.load(into: tokenizer.parameters)
         return tokenizer
     }

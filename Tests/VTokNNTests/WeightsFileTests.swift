@@ -245,6 +245,27 @@ final class WeightsFileTests: XCTestCase {
         XCTAssertEqual(again.map(\.value), model().map(\.value))
     }
 
+    /// A model built to be loaded draws no random values (its parameters start at 0), and the
+    /// switch ends with the build: a model built afterwards from the same seed is the seed's.
+    func testAModelBuiltToBeLoadedDrawsNoRandomValues() throws {
+        func convolution() -> Conv2d {
+            var rng = SeededRandom(seed: 7)
+            return Conv2d(name: "conv", inputChannels: 3, outputChannels: 4, kernelSize: 3, rng: &rng)
+        }
+        let drawn = convolution().weight.value
+        XCTAssertTrue(drawn.contains { $0 != 0 })
+        let placeholder = Parameter.withoutInitialValues { convolution() }
+        XCTAssertEqual(placeholder.weight.value, [Float](repeating: 0, count: drawn.count))
+        XCTAssertEqual(placeholder.weight.shape, [4, 3, 3, 3])
+        XCTAssertEqual(convolution().weight.value, drawn)
+
+        var file = WeightsFile()
+        file.add(convolution().parameters)
+        let loaded = Parameter.withoutInitialValues { convolution() }
+        try WeightsFile(bytes: file.serialized(as: .float32)).load(into: loaded.parameters)
+        XCTAssertEqual(loaded.weight.value, drawn)
+    }
+
     /// A warm start: shared tensors copied, parameters the file lacks returned untouched, tensors of
     /// no parameter ignored; a misshapen tensor is an error that copies nothing.
     func testLoadSharedCopiesWhatBothHave() throws {
