@@ -49,7 +49,9 @@ let package = Package(
         // Image I/O: PNG/JPEG in, PNG out, resampling and cropping.
         .target(name: "VTokImage", dependencies: ["CImageCodecs", "CPNG", "CJPEG"]),
         // The .vtok container: header, bit-packed prefix-major payload, truncation (spec/vtok.md).
-        .target(name: "VTokContainer", dependencies: ["CZlib"]),
+        .target(name: "VTokContainer", dependencies: ["CZlib", "CSHA256"]),
+        // SHA-256 blocks through the CPU's SHA instructions, for hashing model files on load.
+        .target(name: "CSHA256", path: "Sources/CSHA256"),
         // NN core: tensors, layers with explicit forward/backward, optimiser, weights files.
         .target(name: "VTokNN", dependencies: ["COpenBLAS"], swiftSettings: numericSettings),
         // The tokenizer: 1D register tokens, group-wise lookup-free quantization, tail-drop decoding.

@@ -1,3 +1,5 @@
+import CSHA256
+
 /// SHA-256 (FIPS 180-4). vtok names a model by a prefix of the SHA-256 of its weights file (`ModelID`),
 /// so the hash must be bit-exact on every platform without depending on a crypto library.
 ///
@@ -26,7 +28,14 @@ public struct SHA256: Sendable {
     private var pending: [UInt8] = []
     private var messageLength: UInt64 = 0
 
-    public init() {}
+    /// Whether the blocks go through the CPU's SHA instructions (`CSHA256`), where it has them; the
+    /// portable Swift rounds below otherwise. Both give the same digest (tested against each other).
+    let usesHardware: Bool
+    static let hardwareAvailable = vtok_sha256_hardware_available() != 0
+
+    public init() { self.init(usesHardware: SHA256.hardwareAvailable) }
+
+    init(usesHardware: Bool) { self.usesHardware = usesHardware && SHA256.hardwareAvailable }
 
     /// The digest of `bytes` in one call.
     public static func hash(_ bytes: [UInt8]) -> [UInt8] {
@@ -67,6 +76,11 @@ public struct SHA256: Sendable {
     /// Hashes whole 64-byte blocks. The schedule lives on the stack and the state in locals: a
     /// model file is megabytes, and an allocation per block made hashing it most of loading it.
     private mutating func compress(blocks: UnsafeRawBufferPointer) {
+        if usesHardware {
+            let data = blocks.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            state.withUnsafeMutableBufferPointer { vtok_sha256_hardware_compress($0.baseAddress!, data, blocks.count / 64) }
+            return
+        }
         var h0 = state[0], h1 = state[1], h2 = state[2], h3 = state[3]
         var h4 = state[4], h5 = state[5], h6 = state[6], h7 = state[7]
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { schedule in
