@@ -29,9 +29,19 @@ build_image() { # png|jpeg
         fuzz/image_fuzzer.c Sources/CImageCodecs/*.c -lpng -ljpeg -lz -lm -o "$OUT/$1"
 }
 
+# The CSHA256 C module (VTokContainer hashes with it): its module map into $1, its object beside it.
+build_csha256() {
+    printf 'module CSHA256 {\n    header "%s"\n    export *\n}\n' "$PWD/Sources/CSHA256/include/csha256.h" >> "$1/module.modulemap"
+    "$CLANG" -c -O1 -fsanitize=fuzzer-no-link,address -I Sources/CSHA256/include Sources/CSHA256/sha256_hardware.c -o "$1/sha256_hardware.o"
+}
+
 build_container() {
-    "$SWIFTC" -O -parse-as-library -sanitize=fuzzer,address -module-name VTokContainer \
-        -I Sources/CZlib Sources/VTokContainer/*.swift fuzz/container/Harness.swift -lz -o "$OUT/container"
+    local m="$OUT/container-modules"
+    rm -rf "$m"
+    mkdir -p "$m"
+    build_csha256 "$m"
+    "$SWIFTC" -O -parse-as-library -sanitize=fuzzer,address -module-name VTokContainer -I "$m" \
+        -I Sources/CZlib Sources/VTokContainer/*.swift fuzz/container/Harness.swift "$m/sha256_hardware.o" -lz -o "$OUT/container"
 }
 
 build_decode() {
@@ -42,7 +52,8 @@ build_decode() {
                  -I Sources/CPNG -I Sources/CJPEG -Xcc -fno-math-errno)
     printf 'module CImageCodecs {\n    header "%s"\n    export *\n}\n' "$PWD/Sources/CImageCodecs/include/vtok_codecs.h" \
         > "$m/module.modulemap"
-    local objects=()
+    build_csha256 "$m"
+    local objects=("$m/sha256_hardware.o")
     for c in Sources/CImageCodecs/*.c; do
         "$CLANG" -c -O1 -fsanitize=fuzzer-no-link,address -I Sources/CImageCodecs/include "$c" -o "$m/$(basename "$c" .c).o"
         objects+=("$m/$(basename "$c" .c).o")
