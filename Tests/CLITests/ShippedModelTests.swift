@@ -11,14 +11,16 @@ final class ShippedModelTests: XCTestCase {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("samples")
 
-    /// The shipped model (layered d2 with refinement f1, fe379efc) codes the 480x320 rendered
-    /// landscape at its own resolution: 37.34 dB with all its tokens, in a 7,457-byte file; the
+    /// The shipped model (layered d2 with refinement f1x, f04ed471) codes the 480x320 rendered
+    /// landscape at its own resolution: 37.53 dB with all its tokens, in a 7,668-byte file; the
     /// floor leaves a margin for other machines' rounding and must rise with the model. A flat grey
     /// image scores about 11 dB here.
     static let landscapeFloorPSNR = 36.0
-    /// The models shipped before it, kept in models/: layered d2 (its first two layers) reaches 33.92
+    /// The models shipped before it, kept in models/: d2 with refinement f1 (fe379efc, the same
+    /// refinement at half f1x's steps) reaches 37.34 dB (7,457 bytes); layered d2 (their first two layers) reaches 33.92
     /// dB there (2,454 bytes), c2 (which fits every image to 256x256) stops at 29.96 (725 bytes); the
     /// layered model before d2 (d1, kept for its files) reaches 33.24.
+    static let layeredRefinedF1FloorPSNR = 36.0
     static let layeredD2FloorPSNR = 32.5
     static let c2FloorPSNR = 28.5
     static let layeredD1FloorPSNR = 32.0
@@ -29,6 +31,7 @@ final class ShippedModelTests: XCTestCase {
     private static let c2 = models.appendingPathComponent("c2.safetensors").path
     private static let layeredD1 = models.appendingPathComponent("layered-d1.safetensors").path
     private static let layeredD2 = models.appendingPathComponent("layered-d2.safetensors").path
+    private static let layeredRefinedF1 = models.appendingPathComponent("layered-refined-f1.safetensors").path
 
     func testTheShippedModelIsFoundAndDescribed() throws {
         let result = try CLI.run(["info", "--model", "--json"])
@@ -47,6 +50,7 @@ final class ShippedModelTests: XCTestCase {
         XCTAssertGreaterThan(try landscapePSNR(modelArguments: []), Self.landscapeFloorPSNR)
         XCTAssertGreaterThan(try landscapePSNR(modelArguments: ["--model", Self.layeredD1]), Self.layeredD1FloorPSNR)
         XCTAssertGreaterThan(try landscapePSNR(modelArguments: ["--model", Self.layeredD2]), Self.layeredD2FloorPSNR)
+        XCTAssertGreaterThan(try landscapePSNR(modelArguments: ["--model", Self.layeredRefinedF1]), Self.layeredRefinedF1FloorPSNR)
         // A byte budget past the base layer's whole file buys detail.
         let directory = try CLI.temporaryDirectory(for: self)
         let input = Self.samples.appendingPathComponent("landscape.png").path
@@ -116,27 +120,30 @@ final class ShippedModelTests: XCTestCase {
         XCTAssertEqual(written[0], written[1])
     }
 
-    /// Files the project wrote, kept in Tests/Fixtures: c2's (whole and tiled), layered d2's and
-    /// the shipped model's. Their bytes are fixed, so each must read to the same tokens (the container is exact
-    /// arithmetic) and decode, with the shipped model and no flags, to the picture it did (the
-    /// network's floats may round a pixel otherwise on another machine: a PSNR floor, 0.5 dB under
-    /// what they gave when written).
+    /// Files the project wrote, kept in Tests/Fixtures: c2's (whole and tiled), layered d2's, d2 +
+    /// f1's and the shipped model's. Their bytes are fixed, so each must read to the same tokens (the
+    /// container is exact arithmetic) and decode to the picture it did (the network's floats may
+    /// round a pixel otherwise on another machine: a PSNR floor, 0.5 dB under what they gave when
+    /// written): with the shipped model and no flags, or, for d2 + f1's (whose refinement the
+    /// shipped model replaced), with its model file from models/.
     func testFilesWrittenBeforeReadTheSame() throws {
         let fixtures = Self.samples.deletingLastPathComponent().appendingPathComponent("Tests/Fixtures")
         let directory = try CLI.temporaryDirectory(for: self)
-        for (name, sample, tokens, tokensSHA256Prefix, psnr) in [
-            ("landscape-c2-300", "landscape", 300, "80fd3728778264cd", 29.17),
-            ("still-c2-tiles-40", "still", 160, "371fd752021a9343", 22.14),
-            ("still-d2-1500", "still", 5152, "f36405974f5bfb96", 29.87),
-            ("still-refined-6000", "still", 31195, "644b239030c76951", 34.24),
-        ] {
+        for (name, sample, tokens, tokensSHA256Prefix, psnr, model) in [
+            ("landscape-c2-300", "landscape", 300, "80fd3728778264cd", 29.17, nil),
+            ("still-c2-tiles-40", "still", 160, "371fd752021a9343", 22.14, nil),
+            ("still-d2-1500", "still", 5152, "f36405974f5bfb96", 29.87, nil),
+            ("still-refined-6000", "still", 31195, "644b239030c76951", 34.24, Self.layeredRefinedF1),
+            ("still-refined-f1x-6000", "still", 31878, "1034a922a014b0b5", 34.28, nil),
+        ] as [(String, String, Int, String, Double, String?)] {
             let file = fixtures.appendingPathComponent("\(name).vtok").path
-            let ids = try CLI.run(["tokens", file])
+            let modelArguments = model.map { ["--model", $0] } ?? []
+            let ids = try CLI.run(["tokens", file] + modelArguments)
             XCTAssertEqual(ids.status, 0, ids.stderr)
             XCTAssertEqual(ids.stdout.split(whereSeparator: \.isWhitespace).count, tokens, name)
             XCTAssertEqual(SHA256.hash(Array(ids.stdout.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined(), tokensSHA256Prefix, name)
             let decoded = directory.appendingPathComponent("\(name).png").path
-            XCTAssertEqual(try CLI.run(["decode", file, "-o", decoded]).status, 0, name)
+            XCTAssertEqual(try CLI.run(["decode", file, "-o", decoded] + modelArguments).status, 0, name)
             let original = try ImageFile.load(path: Self.samples.appendingPathComponent("\(sample).png").path)
             XCTAssertGreaterThan(PSNR.rgb(original, try ImageFile.load(path: decoded)), psnr - 0.5, name)
         }
