@@ -129,7 +129,7 @@ extension Parameter {
 
     /// Builds a model whose parameters are all about to be overwritten (every tensor loaded from a
     /// model file): random initial values are not drawn, the parameters start at 0. Drawing them
-    /// was a sixth of a small image's `vtok decode`.
+    /// is most of building a model, wasted when a file overwrites them (BENCHMARKS.md).
     public static func withoutInitialValues<R>(_ build: () throws -> R) rethrows -> R {
         try $drawsInitialValues.withValue(false, operation: build)
     }
