@@ -10,7 +10,7 @@ VTOK = .build/$(CONFIG)/vtok
 # would compile every module twice (make test) and again for make demo after it.
 SWIFTFLAGS ?= -Xswiftc -enable-testing
 
-.PHONY: deps build test python-test wheel wheel-test demo report bench fuzz clean
+.PHONY: deps build test python-test wheel wheel-test demo report report-full bench fuzz clean
 
 deps:
 	@scripts/check-deps.sh
@@ -50,6 +50,16 @@ report: build
 	    "put PNG or JPEG files (the 24 Kodak images, kodim01-24.png) in a folder and run make report IMAGES=that/folder" >&2; exit 2; }
 	$(VTOK) report --images $(IMAGES) --out report
 	scripts/update-readme-report.sh report/report.md README.md
+
+# The same images at their own size (the 768x512 Kodak images), 0.1 to 1 bit per pixel against WebP
+# and JPEG, written to report/full/ and summarised in README.md.
+FULL_TOKENS ?= 1536,2048,3072,4096,6144,8192,12288,16384,24576,32768,50688,65536,81920,98304,124416
+FULL_BUDGETS ?= 4915,9830,12288,24576,36864,49152
+report-full: build
+	@test -d "$(IMAGES)" || { echo "make report-full: no images at $(IMAGES): put the 24 Kodak images in a folder and run" \
+	    "make report-full IMAGES=that/folder" >&2; exit 2; }
+	$(VTOK) report --images $(IMAGES) --full --codecs vtok,webp,jpeg --tokens $(FULL_TOKENS) --budgets $(FULL_BUDGETS) --out report/full
+	scripts/update-readme-report.sh report/full/report.md README.md report-full report/full/psnr.svg
 
 # Speed of the NN core and of the codec next to libwebp.
 bench: build
