@@ -47,7 +47,10 @@ struct ContainerReading {
 
     static func cliError(_ error: VTokError, path: String) -> CLIError {
         switch error {
-        case .modelMismatch, .headerCheckMismatch, .modelRequired, .priorRequired:
+        case .headerCheckMismatch:
+            return CLIError(status: .modelMismatch, message: "\(path): \(error). Decode it with the model that wrote it "
+                            + "(--model FILE): the models vtok shipped before are kept in its repository's models/ folder")
+        case .modelMismatch, .modelRequired, .priorRequired:
             return CLIError(status: .modelMismatch, message: "\(path): \(error)")
         default:
             return CLIError.badInput("\(path): \(error)")

@@ -138,6 +138,12 @@ final class ShippedModelTests: XCTestCase {
         ] as [(String, String, Int, String, Double, String?)] {
             let file = fixtures.appendingPathComponent("\(name).vtok").path
             let modelArguments = model.map { ["--model", $0] } ?? []
+            if model != nil {
+                // Without its model the file is refused (status 4), and the message says where that model is.
+                let refused = try CLI.run(["decode", file, "-o", directory.appendingPathComponent("refused.png").path])
+                XCTAssertEqual(refused.status, 4, name)
+                XCTAssertTrue(refused.stderr.contains("--model FILE") && refused.stderr.contains("models/"), refused.stderr)
+            }
             let ids = try CLI.run(["tokens", file] + modelArguments)
             XCTAssertEqual(ids.status, 0, ids.stderr)
             XCTAssertEqual(ids.stdout.split(whereSeparator: \.isWhitespace).count, tokens, name)
