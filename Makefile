@@ -44,10 +44,13 @@ wheel-test: wheel
 demo: build
 	@scripts/demo.sh
 
+# The reports' images are not in the repository: each report target checks IMAGES first.
+require-images = @test -d "$(IMAGES)" || { echo "make $@: no images at $(IMAGES). The report's images are not in the repository:" \
+	    "put PNG or JPEG files (the 24 Kodak images, kodim01-24.png) in a folder and run make $@ IMAGES=that/folder" >&2; exit 2; }
+
 # Quality against bytes on Kodak (or IMAGES=dir), written to report/ and summarised in README.md.
 report: build
-	@test -d "$(IMAGES)" || { echo "make report: no images at $(IMAGES). The report's images are not in the repository:" \
-	    "put PNG or JPEG files (the 24 Kodak images, kodim01-24.png) in a folder and run make report IMAGES=that/folder" >&2; exit 2; }
+	$(require-images)
 	$(VTOK) report --images $(IMAGES) --out report
 	scripts/update-readme-report.sh report/report.md README.md
 
@@ -56,8 +59,7 @@ report: build
 FULL_TOKENS ?= 1536,2048,3072,4096,6144,8192,12288,16384,24576,32768,50688,65536,81920,98304,124416
 FULL_BUDGETS ?= 4915,9830,12288,24576,36864,49152
 report-full: build
-	@test -d "$(IMAGES)" || { echo "make report-full: no images at $(IMAGES): put the 24 Kodak images in a folder and run" \
-	    "make report-full IMAGES=that/folder" >&2; exit 2; }
+	$(require-images)
 	$(VTOK) report --images $(IMAGES) --full --codecs vtok,webp,jpeg --tokens $(FULL_TOKENS) --budgets $(FULL_BUDGETS) --out report/full
 	scripts/update-readme-report.sh report/full/report.md README.md report-full report/full/psnr.svg
 

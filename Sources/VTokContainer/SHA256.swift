@@ -78,7 +78,11 @@ public struct SHA256: Sendable {
     private mutating func compress(blocks: UnsafeRawBufferPointer) {
         if usesHardware {
             let data = blocks.baseAddress!.assumingMemoryBound(to: UInt8.self)
-            state.withUnsafeMutableBufferPointer { vtok_sha256_hardware_compress($0.baseAddress!, data, blocks.count / 64) }
+            SHA256.roundConstants.withUnsafeBufferPointer { constants in
+                state.withUnsafeMutableBufferPointer {
+                    vtok_sha256_hardware_compress($0.baseAddress!, data, blocks.count / 64, constants.baseAddress!)
+                }
+            }
             return
         }
         var h0 = state[0], h1 = state[1], h2 = state[2], h3 = state[3]
